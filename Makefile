@@ -1,0 +1,37 @@
+# Every target does its own set-up: a project venv in .venv (pip), and, through invokekit's own
+# code, the InvokeAI venv and tiny models in the cache (~/.cache/invokekit, or $INVOKEKIT_CACHE).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PROMPT ?= a lighthouse on a cliff at dusk, oil painting
+
+.PHONY: setup demo test lint bench clean-sandbox
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[notebooks,test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# The main job: start the local sandbox InvokeAI (installing it on first use), run InvokeAI's
+# shipped "Text to Image - SDXL" workflow on the tiny model, download the image, print timings.
+demo: $(STAMP)
+	$(BIN)/invokekit run "Text to Image - SDXL" --model tiny-sdxl --set vae=tiny-sdxl-vae \
+		--set positive_prompt="$(PROMPT)" --set width=256 --set height=256 --set steps=4 --out out/
+
+# The whole test suite, against the real sandbox server (started and stopped by the tests).
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/invokekit bench --quick
+
+clean-sandbox: $(STAMP)
+	$(BIN)/invokekit sandbox down

@@ -1,0 +1,78 @@
+"""invokekit: drive a real InvokeAI server from Python, Jupyter and the shell.
+
+The public surface is re-exported here and listed in ``__all__``; everything in modules whose
+names start with an underscore is private. Heavy parts (HTTP, socket.io, widgets) are imported
+lazily, on first use of their names, so ``import invokekit`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from invokekit.errors import (
+    AuthenticationError,
+    DownloadError,
+    GraphRejected,
+    InvokekitError,
+    JobCanceled,
+    JobError,
+    JobFailed,
+    JobTimeout,
+    MonitorError,
+    ParameterError,
+    PreflightError,
+    Problem,
+    SandboxError,
+    ServerError,
+    ServerUnavailable,
+    UnsupportedWorkflowVersion,
+    WorkflowError,
+)
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported on first access)
+_LAZY: dict[str, str] = {
+    "Sandbox": "invokekit.sandbox",
+    "Workflow": "invokekit.workflow",
+    "Parameter": "invokekit.workflow",
+    "ServerContext": "invokekit.workflow",
+    "Client": "invokekit.client",
+    "Job": "invokekit.client",
+    "ItemResult": "invokekit.client",
+    "StatusUpdate": "invokekit.monitors",
+    "Timings": "invokekit.timing",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'invokekit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "AuthenticationError",
+    "DownloadError",
+    "GraphRejected",
+    "InvokekitError",
+    "JobCanceled",
+    "JobError",
+    "JobFailed",
+    "JobTimeout",
+    "MonitorError",
+    "ParameterError",
+    "PreflightError",
+    "Problem",
+    "SandboxError",
+    "ServerError",
+    "ServerUnavailable",
+    "UnsupportedWorkflowVersion",
+    "WorkflowError",
+    "__version__",
+    *_LAZY,
+]

@@ -1,0 +1,5 @@
+import sys
+
+from invokekit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,221 @@
+"""The exceptions invokekit raises, in one small hierarchy.
+
+Every error carries the context a user needs to fix the problem (file, node, field, HTTP status,
+queue item, log path) as attributes *and* in its message, so that a notebook traceback alone is
+enough to act on. Catch :class:`InvokekitError` to handle all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class InvokekitError(Exception):
+    """Base class of every error invokekit raises on purpose."""
+
+
+# --- workflows -------------------------------------------------------------------------------
+
+
+def _where(file: str | Path | None, node_id: str | None, node_label: str | None, field: str | None) -> str:
+    parts: list[str] = []
+    if file is not None:
+        parts.append(f"file {str(file)!r}")
+    if node_id is not None:
+        label = f" ({node_label!r})" if node_label and node_label != node_id else ""
+        parts.append(f"node {node_id!r}{label}")
+    if field is not None:
+        parts.append(f"field {field!r}")
+    return ", ".join(parts)
+
+
+class WorkflowError(InvokekitError, ValueError):
+    """A workflow is malformed, or cannot be used as asked.
+
+    ``file``, ``node_id``, ``node_label`` and ``field`` name the place at fault (any may be None).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        node_id: str | None = None,
+        node_label: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.reason = message
+        self.file = str(file) if file is not None else None
+        self.node_id = node_id
+        self.node_label = node_label
+        self.field = field
+        where = _where(file, node_id, node_label, field)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class UnsupportedWorkflowVersion(WorkflowError):
+    """The workflow's ``meta.version`` is not one invokekit knows how to read."""
+
+
+class ParameterError(WorkflowError):
+    """A parameter name is unknown or ambiguous, or its value is not allowed.
+
+    ``candidates`` lists the names that would have been accepted (or that matched ambiguously).
+    """
+
+    def __init__(self, message: str, *, candidates: Sequence[str] = (), **where: Any) -> None:
+        self.candidates = list(candidates)
+        if self.candidates:
+            shown = ", ".join(self.candidates[:40])
+            more = f" (+{len(self.candidates) - 40} more)" if len(self.candidates) > 40 else ""
+            message = f"{message}; candidates: {shown}{more}"
+        super().__init__(message, **where)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a graph, found before it is sent."""
+
+    node_id: str
+    node_label: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{_where(None, self.node_id, self.node_label, self.field)}: {self.message}"
+
+
+class PreflightError(WorkflowError):
+    """The converted graph would be rejected by the server; ``problems`` lists every reason."""
+
+    def __init__(self, problems: Sequence[Problem], *, file: str | Path | None = None) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) found before submitting:\n{lines}", file=file)
+
+
+# --- talking to the server -------------------------------------------------------------------
+
+
+class ServerError(InvokekitError):
+    """The server answered with an error status. ``status`` and ``detail`` come from the response."""
+
+    def __init__(self, message: str, *, status: int | None = None, detail: Any = None, url: str | None = None) -> None:
+        self.status = status
+        self.detail = detail
+        self.url = url
+        super().__init__(message)
+
+
+class ServerUnavailable(ServerError):
+    """The server could not be reached (refused, timed out, or went away)."""
+
+
+class AuthenticationError(ServerError):
+    """Login failed or the token was refused (HTTP 401/403)."""
+
+
+class GraphRejected(ServerError):
+    """The server refused the graph (HTTP 422); ``problems`` names the nodes and fields at fault."""
+
+    def __init__(self, message: str, *, problems: Sequence[Problem] = (), **kw: Any) -> None:
+        self.problems = list(problems)
+        if self.problems:
+            message += "\n" + "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(message, **kw)
+
+
+# --- jobs --------------------------------------------------------------------------------------
+
+
+class JobError(InvokekitError):
+    """Something happened to a queue item. ``item_id`` names it."""
+
+    def __init__(self, message: str, *, item_id: int | None = None) -> None:
+        self.item_id = item_id
+        super().__init__(message)
+
+
+class JobFailed(JobError):
+    """The server ran the item and it failed; the server's own error fields are attached."""
+
+    def __init__(
+        self,
+        *,
+        item_id: int | None,
+        error_type: str | None,
+        error_message: str | None,
+        error_traceback: str | None = None,
+    ) -> None:
+        self.error_type = error_type
+        self.error_message = error_message
+        self.error_traceback = error_traceback
+        super().__init__(f"queue item {item_id} failed: {error_type}: {error_message}", item_id=item_id)
+
+
+class JobCanceled(JobError):
+    """The item was canceled (by a user, or by a server restart)."""
+
+
+class JobTimeout(JobError, TimeoutError):
+    """Waiting for an item took longer than the caller allowed."""
+
+
+class MonitorError(InvokekitError):
+    """A monitor backend cannot work (DB missing or locked, schema differs, socket lost)."""
+
+    def __init__(self, message: str, *, backend: str | None = None) -> None:
+        self.backend = backend
+        super().__init__(f"{backend} monitor: {message}" if backend else message)
+
+
+class DownloadError(InvokekitError):
+    """An image could not be downloaded and stored safely; nothing was written."""
+
+    def __init__(self, message: str, *, image_name: str | None = None, path: str | Path | None = None) -> None:
+        self.image_name = image_name
+        self.path = str(path) if path is not None else None
+        super().__init__(f"image {image_name!r}: {message}" if image_name else message)
+
+
+# --- the sandbox -------------------------------------------------------------------------------
+
+
+class SandboxError(InvokekitError):
+    """The local sandbox server could not be installed, started or stopped.
+
+    ``log_path`` points at the full log; ``log_tail`` holds its last lines when they explain it.
+    """
+
+    def __init__(self, message: str, *, log_path: str | Path | None = None, log_tail: str | None = None) -> None:
+        self.log_path = str(log_path) if log_path is not None else None
+        self.log_tail = log_tail
+        if log_path is not None:
+            message += f"\nfull log: {log_path}"
+        if log_tail:
+            message += f"\n--- last lines of the log ---\n{log_tail}"
+        super().__init__(message)
+
+
+__all__ = [
+    "AuthenticationError",
+    "DownloadError",
+    "GraphRejected",
+    "InvokekitError",
+    "JobCanceled",
+    "JobError",
+    "JobFailed",
+    "JobTimeout",
+    "MonitorError",
+    "ParameterError",
+    "PreflightError",
+    "Problem",
+    "SandboxError",
+    "ServerError",
+    "ServerUnavailable",
+    "UnsupportedWorkflowVersion",
+    "WorkflowError",
+]

@@ -1,0 +1,92 @@
+"""What every monitor backend shares: the status update it emits and the interface it offers.
+
+A monitor watches a set of queue items until each reaches a terminal status. Three backends
+(API polling, read-only SQLite, socket.io events) implement :class:`Monitor`; they must emit the
+same :class:`StatusUpdate` values and agree on the final status of the same jobs.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+#: every status InvokeAI 6.14 reports for a queue item
+STATUSES = ("pending", "in_progress", "waiting", "completed", "failed", "canceled")
+#: statuses after which an item never changes again
+TERMINAL = frozenset({"completed", "failed", "canceled"})
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """One observation of one queue item, as a monitor saw it.
+
+    ``seen_at`` is the client's wall clock (``time.time()``) when the observation arrived, and
+    ``seen_monotonic`` the same moment on ``time.perf_counter()``; the server's own timestamps
+    (UTC, ``"YYYY-MM-DD HH:MM:SS.fff"``, no zone) are copied as they come. ``progress`` is 0..1
+    when the server reported progress (events backend), and ``preview`` is the preview image of an
+    ``invocation_progress`` event as a data URL, when there is one.
+    """
+
+    item_id: int
+    status: str
+    backend: str
+    seen_at: float = field(default_factory=time.time)
+    seen_monotonic: float = field(default_factory=time.perf_counter)
+    batch_id: str | None = None
+    session_id: str | None = None
+    progress: float | None = None
+    message: str | None = None
+    preview: str | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    error_traceback: str | None = None
+    created_at: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
+UpdateCallback = Callable[[StatusUpdate], None]
+
+
+class Monitor(ABC):
+    """Watches queue items until they are terminal.
+
+    Implementations count their own cost in ``checks`` (status reads: HTTP requests or SQL
+    queries; for events, safety-net polls) so benchmarks can compare backends.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self) -> None:
+        self.checks = 0
+
+    @abstractmethod
+    def watch(
+        self,
+        item_ids: Sequence[int],
+        *,
+        timeout: float | None = None,
+        on_update: UpdateCallback | None = None,
+    ) -> dict[int, StatusUpdate]:
+        """Block until every item in ``item_ids`` is terminal; return the last update of each.
+
+        ``on_update`` is called for every change seen (status, progress), from the calling thread
+        or the backend's thread. Raises ``JobTimeout`` after ``timeout`` seconds, and
+        ``MonitorError`` when the backend itself stops working (callers may fall back).
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and threads. Safe to call twice."""
+
+    def __enter__(self) -> Monitor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""pytest plugin (registered as the ``invokekit`` entry point): fixtures for a real InvokeAI."""
