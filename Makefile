@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PROMPT ?= a lighthouse on a cliff at dusk, oil painting
 
-.PHONY: setup demo test lint bench clean-sandbox
+.PHONY: setup demo test lint bench clean-sandbox browser-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[notebooks,test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name invokekit --display-name "invokekit (.venv)" >/dev/null
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -23,7 +24,7 @@ demo: $(STAMP)
 		--set positive_prompt="$(PROMPT)" --set width=256 --set height=256 --set steps=4 --out out/
 
 # The whole test suite, against the real sandbox server (started and stopped by the tests).
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -35,3 +36,7 @@ bench: $(STAMP)
 
 clean-sandbox: $(STAMP)
 	$(BIN)/invokekit sandbox down
+
+# Headless Chromium for the browser test, from Debian's packages (Playwright cannot download one here).
+browser-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
