@@ -1,0 +1,168 @@
+"""The entry point for code: one :class:`Client` per server, one HTTP session underneath."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from invokekit._journal import Journal
+from invokekit.client._job import Job
+from invokekit.client._namespaces import Boards, Images, Models, Queue, Workflows
+from invokekit.client._submit import enqueue_once, find_batch_items, prepare_batch
+from invokekit.client._transport import DEFAULT_URL, Transport
+from invokekit.timing import Timings
+
+
+class Client:
+    """Talk to one InvokeAI server.
+
+    ``url`` defaults to ``$INVOKEAI_URL``, else ``http://127.0.0.1:9090``. ``token`` is a JWT for a
+    multi-user server (or call :meth:`login`). ``db_path`` is the server's ``invokeai.db``, when it
+    is local, for the read-only database monitor. All namespaces share one :class:`Transport`, so
+    connections are reused across calls.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        timeout: float = 30.0,
+        *,
+        db_path: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.url = (url or os.environ.get("INVOKEAI_URL") or DEFAULT_URL).rstrip("/")
+        self.transport = Transport(self.url, token=token, timeout=timeout)
+        self.db_path: str | None = str(db_path) if db_path is not None else None
+        self.models = Models(self.transport)
+        self.workflows = Workflows(self.transport)
+        self.boards = Boards(self.transport)
+        self.images = Images(self.transport)
+        self.queue = Queue(self.transport)
+        self._context: Any = None
+
+    def __repr__(self) -> str:
+        return f"Client(url={self.url!r})"
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def login(self, email: str, password: str) -> None:
+        """Log in to a multi-user server; the token is kept (never logged) for later requests."""
+        self.transport.login(email, password)
+
+    # --- server knowledge -----------------------------------------------------------------------
+
+    def context(self, *, refresh: bool = False) -> Any:
+        """What converting and checking a workflow needs from the server (cached).
+
+        A :class:`invokekit.workflow.ServerContext` with the OpenAPI schema, the installed models
+        and the boards.
+        """
+        if self._context is None or refresh:
+            from invokekit.workflow import ServerContext
+
+            self._context = ServerContext(
+                schema=self.transport.get_json("/openapi.json"),
+                models=self.models.list(),
+                boards=self.boards.list(),
+            )
+        return self._context
+
+    def workflow(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> Any:
+        """Load a workflow from a file, a dict, or the server's library (by id or name)."""
+        from invokekit.workflow import Workflow
+
+        if isinstance(source, Mapping) or Path(source).is_file():
+            return Workflow.load(source)  # type: ignore[arg-type]
+        return Workflow.load(self.workflows.get(str(source)))
+
+    # --- jobs -------------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        workflow_or_graph: Any,
+        runs: int = 1,
+        sweep: Mapping[str, Sequence[Any]] | None = None,
+        board: str | None = None,
+        queue_id: str = "default",
+        prepend: bool = False,
+        journal: str | os.PathLike[str] | Journal | None = None,
+        *,
+        timings: Timings | None = None,
+    ) -> Job:
+        """Enqueue a Workflow, an API graph or a batch dict as ONE batch, exactly once.
+
+        ``sweep`` maps parameter names (or ``"node_id.field"`` for raw graphs) to value lists; the
+        server expands them (a product over parameters), so N variants are still one request.
+        ``journal`` (a path or :class:`Journal`) records the submission before the POST, so a
+        crashed process can be resumed. ``timings`` continues an existing :class:`Timings`.
+        """
+        timings = timings or Timings()
+        log = journal if isinstance(journal, Journal) or journal is None else Journal(journal)
+        with timings.stage("convert"):
+            needs_context = hasattr(workflow_or_graph, "to_batch") or bool(board)
+            context = self.context() if needs_context else None
+            board_id = self.boards.resolve(board) if board else None
+            prepared = prepare_batch(workflow_or_graph, context=context, runs=runs, sweep=sweep, board_id=board_id)
+        if log is not None:
+            log.submitted(
+                prepared.batch_id,
+                url=self.url,
+                queue_id=queue_id,
+                output_nodes=prepared.output_nodes,
+                labels=prepared.labels,
+            )
+        with timings.stage("submit"):
+            try:
+                item_ids, recovered = enqueue_once(
+                    self.transport, self.queue, prepared.batch, queue_id=queue_id, prepend=prepend
+                )
+            except Exception as exc:
+                if log is not None:
+                    log.failed_submit(prepared.batch_id, f"{type(exc).__name__}: {exc}")
+                raise
+        if log is not None:
+            log.enqueued(prepared.batch_id, item_ids, recovered=recovered)
+        return Job(
+            self,
+            batch_id=prepared.batch_id,
+            item_ids=item_ids,
+            queue_id=queue_id,
+            output_nodes=prepared.output_nodes,
+            labels=prepared.labels,
+            timings=timings,
+            journal=log,
+        )
+
+    def job(
+        self,
+        batch_id: str,
+        *,
+        queue_id: str = "default",
+        item_ids: Sequence[int] | None = None,
+        output_nodes: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        journal: Journal | None = None,
+    ) -> Job:
+        """Re-attach to a batch already on the server (item ids are looked up when not given)."""
+        ids = list(item_ids) if item_ids else find_batch_items(self.queue, batch_id, queue_id)
+        return Job(
+            self,
+            batch_id=batch_id,
+            item_ids=ids,
+            queue_id=queue_id,
+            output_nodes=output_nodes,
+            labels=labels,
+            journal=journal,
+        )
+
+
+__all__ = ["Client"]

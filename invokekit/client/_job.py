@@ -1,0 +1,207 @@
+"""The handle of one submitted batch: watch it, collect its results, download, cancel, time it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from invokekit.errors import JobCanceled, JobFailed
+from invokekit.monitors import TERMINAL, Monitor, StatusUpdate, UpdateCallback
+from invokekit.results import ItemResult, download_results, item_result
+from invokekit.timing import Timings
+
+if TYPE_CHECKING:
+    from invokekit._journal import Journal
+    from invokekit.client._client import Client
+
+
+class Job:
+    """A batch on the server and its queue items (``item_ids`` oldest first).
+
+    Created by :meth:`Client.submit` (or :meth:`Client.job` to re-attach to a known batch).
+    ``wait`` returns an :class:`ItemResult` per item whatever its outcome; ``result`` raises
+    :class:`JobFailed` / :class:`JobCanceled` instead. ``timings`` collects every stage.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        batch_id: str,
+        item_ids: Sequence[int],
+        queue_id: str = "default",
+        output_nodes: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        timings: Timings | None = None,
+        journal: Journal | None = None,
+    ) -> None:
+        self.client = client
+        self.batch_id = batch_id
+        self.item_ids = sorted(int(i) for i in item_ids)
+        self.queue_id = queue_id
+        self.output_nodes = list(output_nodes) if output_nodes is not None else None
+        self.labels = dict(labels or {})
+        self.timings = timings or Timings()
+        self.journal = journal
+        self.results: list[ItemResult] | None = None
+        self.last_updates: dict[int, StatusUpdate] = {}
+
+    def __repr__(self) -> str:
+        return f"Job(batch_id={self.batch_id!r}, item_ids={self.item_ids}, queue_id={self.queue_id!r})"
+
+    # --- status ---------------------------------------------------------------------------------
+
+    def status(self) -> dict[int, str]:
+        """The current status of every item, in one request."""
+        summaries = self.client.queue.summaries(self.item_ids, self.queue_id)
+        return {int(s["item_id"]): str(s["status"]) for s in summaries}
+
+    def cancel(self) -> list[int]:
+        """Cancel every item that has not finished yet; return the ids that were canceled."""
+        canceled = []
+        for item_id, status in self.status().items():
+            if status not in TERMINAL:
+                self.client.queue.cancel(item_id, self.queue_id)
+                canceled.append(item_id)
+        return canceled
+
+    # --- waiting ------------------------------------------------------------------------------
+
+    def _monitor(self, monitor: str | Monitor, db_path: str | os.PathLike[str] | None) -> tuple[Monitor, bool]:
+        if isinstance(monitor, Monitor):
+            return monitor, False
+        try:
+            from invokekit.monitors import make_monitor
+        except ImportError:  # TEMPORARY until the monitors package lands
+            return _FallbackPoll(self.client), True
+
+        path = db_path if db_path is not None else self.client.db_path
+        return make_monitor(monitor, self.client.transport, db_path=path, queue_id=self.queue_id), True
+
+    def wait(
+        self,
+        monitor: str | Monitor = "auto",
+        timeout: float | None = None,
+        on_update: UpdateCallback | None = None,
+        progress: bool = False,
+        db_path: str | os.PathLike[str] | None = None,
+    ) -> list[ItemResult]:
+        """Block until every item is terminal; return their results (failed items included).
+
+        Raises :class:`JobTimeout` after ``timeout`` seconds and :class:`MonitorError` /
+        :class:`ServerUnavailable` when the server goes away, never hangs.
+        """
+        callbacks: list[UpdateCallback] = [cb for cb in (on_update,) if cb is not None]
+        if progress:
+            from invokekit.monitors import progress_bar
+
+            callbacks.append(progress_bar(len(self.item_ids)))
+
+        def dispatch(update: StatusUpdate) -> None:
+            for callback in callbacks:
+                callback(update)
+
+        with self.timings.stage("wait"):
+            watcher, owned = self._monitor(monitor, db_path)
+            try:
+                finals = watcher.watch(self.item_ids, timeout=timeout, on_update=dispatch if callbacks else None)
+            finally:
+                if owned:
+                    watcher.close()
+                for callback in callbacks:
+                    close = getattr(callback, "close", None)
+                    if callable(close):
+                        close()
+            self.last_updates.update(finals)
+            self.results = self._collect(finals)
+        return self.results
+
+    def _collect(self, finals: dict[int, StatusUpdate]) -> list[ItemResult]:
+        results = []
+        for item_id in self.item_ids:
+            item = self.client.queue.item(item_id, self.queue_id)
+            result = item_result(item, output_nodes=self.output_nodes, labels=self.labels)
+            seen = finals.get(item_id)
+            self.timings.record_item(
+                item_id,
+                created_at=result.created_at,
+                started_at=result.started_at,
+                completed_at=result.completed_at,
+                seen_at=seen.seen_at if seen is not None and seen.terminal else None,
+            )
+            results.append(result)
+        if self.journal is not None:
+            self.journal.statuses(self.batch_id, {r.item_id: r.status for r in results})
+        return results
+
+    def result(self, timeout: float | None = None, monitor: str | Monitor = "auto") -> list[ItemResult]:
+        """Like :meth:`wait`, but raise :class:`JobFailed` / :class:`JobCanceled` for a bad item."""
+        results = self.wait(monitor=monitor, timeout=timeout)
+        for r in results:
+            if r.status == "failed":
+                raise JobFailed(
+                    item_id=r.item_id,
+                    error_type=r.error_type,
+                    error_message=r.error_message,
+                    error_traceback=r.error_traceback,
+                )
+        for r in results:
+            if r.status == "canceled":
+                raise JobCanceled(f"queue item {r.item_id} of batch {self.batch_id} was canceled", item_id=r.item_id)
+        return results
+
+    # --- results ------------------------------------------------------------------------------
+
+    def download(self, out_dir: str | os.PathLike[str], *, monitor: str | Monitor = "auto") -> list[Path]:
+        """Download the output images of every completed item into ``out_dir`` (waits first)."""
+        results = self.results if self.results is not None else self.wait(monitor=monitor)
+        journal = self.journal
+
+        def record(result: ItemResult, ref: Any) -> None:
+            if journal is not None:
+                journal.downloaded(self.batch_id, result.item_id, ref.image_name, ref.path)
+
+        with self.timings.stage("download"):
+            paths = download_results(self.client.transport, results, out_dir, on_file=record)
+        if journal is not None:
+            journal.downloads_done(self.batch_id, out_dir)
+        return paths
+
+    @property
+    def images(self) -> list[Any]:
+        """Every output image of every item (after ``wait``), in item order."""
+        return [ref for r in self.results or [] for ref in r.images]
+
+
+class _FallbackPoll(Monitor):  # TEMPORARY: removed once invokekit.monitors.make_monitor exists
+    name = "api"
+
+    def __init__(self, client: Client) -> None:
+        super().__init__()
+        self._client = client
+
+    def watch(self, item_ids, *, timeout=None, on_update=None):  # type: ignore[no-untyped-def]
+        import time
+
+        end = None if timeout is None else time.monotonic() + timeout
+        seen: dict[int, StatusUpdate] = {}
+        while True:
+            for s in self._client.queue.summaries(list(item_ids)):
+                upd = StatusUpdate(item_id=int(s["item_id"]), status=s["status"], backend="api",
+                                   completed_at=s.get("completed_at"))
+                if int(s["item_id"]) not in seen or seen[int(s["item_id"])].status != upd.status:
+                    seen[upd.item_id] = upd
+                    if on_update:
+                        on_update(upd)
+            if all(i in seen and seen[i].terminal for i in item_ids):
+                return seen
+            if end is not None and time.monotonic() > end:
+                from invokekit.errors import JobTimeout
+
+                raise JobTimeout("timeout")
+            time.sleep(0.1)
+
+
+__all__ = ["Job"]
