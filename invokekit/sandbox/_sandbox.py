@@ -1,0 +1,275 @@
+"""The :class:`Sandbox`: one named, local InvokeAI server with the tiny SDXL models installed.
+
+A sandbox is identified by its name; its state file records the running server so that any
+process (a notebook, the CLI, a pytest session) reuses it instead of starting a second one. Every
+state change happens under a per-name file lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from filelock import FileLock
+
+from invokekit.client import Transport
+from invokekit.errors import SandboxError
+from invokekit.sandbox import _leases, _server
+from invokekit.sandbox._layout import MAIN_MODEL, MODEL_NAMES, REQUIREMENTS, VAE_MODEL, Layout, default_cache_dir
+from invokekit.sandbox._model_files import ensure_model_files
+from invokekit.sandbox._models import install_model
+from invokekit.sandbox._proc import StatusCallback, print_status
+from invokekit.sandbox._venv import ensure_venv
+
+
+class Sandbox:
+    """A real InvokeAI on 127.0.0.1 for tests, notebooks and demos; ``with Sandbox() as sb: ...``.
+
+    ``port`` None picks a free port; a requested port that is taken is replaced by a free one (the
+    port really used is in ``url``). ``cache_dir`` defaults to ``$INVOKEKIT_CACHE`` or
+    ``~/.cache/invokekit``. ``requirements`` is what gets pip-installed into the InvokeAI venv.
+    ``status`` receives short progress lines (None for silence).
+    """
+
+    def __init__(
+        self,
+        name: str = "default",
+        port: int | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        *,
+        requirements: Sequence[str] = REQUIREMENTS,
+        start_timeout: float = 120.0,
+        status: StatusCallback | None = print_status,
+    ) -> None:
+        if not name or "/" in name or name.startswith("."):
+            raise ValueError(f"invalid sandbox name {name!r}")
+        self.name = name
+        self.requested_port = port
+        self.layout = Layout(Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir())
+        self.requirements = tuple(requirements)
+        self.start_timeout = start_timeout
+        self._status = status
+        self._state: dict[str, Any] | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = FileLock(str(self.layout.sandbox_lock(self.name)))  # reentrant within this object
+        self.started = False  # True if THIS object started the server (and so stops it on exit)
+
+    # --- public surface -----------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return str(self._require()["url"])
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self._require()["db_path"])
+
+    @property
+    def root(self) -> Path:
+        return self.layout.root(self.name)
+
+    @property
+    def pid(self) -> int:
+        return int(self._require()["pid"])
+
+    @property
+    def models(self) -> dict[str, str]:
+        return dict(MODEL_NAMES)
+
+    @property
+    def log_path(self) -> Path:
+        return self.layout.server_log(self.name)
+
+    def info(self) -> dict[str, Any]:
+        """``{"url", "db_path", "root", "pid", "models"}`` of the running server."""
+        state = self._require()
+        return {k: state[k] for k in ("url", "db_path", "root", "pid", "models")}
+
+    def status(self) -> dict[str, Any] | None:
+        """The state of this sandbox's server if it is running and answering, else None."""
+        state = self._read_state()
+        if state is None:
+            return None
+        if not _server.pid_alive(int(state["pid"])) or _server.version(state["url"]) is None:
+            return None
+        self._state = state
+        return state
+
+    def ensure_installed(self) -> None:
+        """Install InvokeAI and build the tiny models if missing (no server); for set-up steps."""
+        ensure_venv(self.layout, self.requirements, status=self._status)
+        ensure_model_files(self.layout, status=self._status)
+
+    def up(self, *, hold: bool = False) -> Sandbox:
+        """Start the server (installing what is missing), or reuse it if it already runs; return self.
+
+        ``hold=True`` also registers this process as a user of the server (see :meth:`release`), in
+        the same locked step, so that no other process's :meth:`release` stops it in between.
+        """
+        self.layout.sandbox_dir(self.name).mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            state = self.status()
+            if state is None:
+                state = self._start()
+            else:
+                self._say(f"reusing the running sandbox {self.name!r} at {state['url']} (pid {state['pid']})")
+            self._install_models(state)
+            if hold:
+                _leases.add(self.layout.sandbox_dir(self.name))
+        return self
+
+    def release(self) -> bool:
+        """Stop being a user of the server; stop it if this object started it and nobody else holds it.
+
+        A starter that leaves while other processes still hold the server marks it "stop when
+        unused", and the last holder to release it stops it. Returns True if the server was stopped.
+        """
+        with self._lock:
+            folder = self.layout.sandbox_dir(self.name)
+            others = _leases.remove_and_count_others(folder)
+            state = self._read_state()
+            if state is None:
+                return False
+            if not (self.started or state.get("stop_when_unused")):
+                return False
+            if others:
+                self._write_state({**state, "stop_when_unused": True})
+                return False
+            self.down()
+            return True
+
+    def down(self) -> None:
+        """Stop this sandbox's server (SIGTERM, then SIGKILL) and forget its state; no-op if not running."""
+        with self._lock:
+            state = self._read_state()
+            pids = {int(state["pid"])} if state else set()
+            if self._proc is not None:
+                pids.add(self._proc.pid)
+            for pid in pids:
+                _server.stop(pid)
+            if self._proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._proc.wait(timeout=5)
+                self._proc = None
+            self.layout.state_file(self.name).unlink(missing_ok=True)
+            self._state = None
+            self.started = False
+
+    def __enter__(self) -> Sandbox:
+        return self.up()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.started:
+            self.down()
+
+    def __repr__(self) -> str:
+        where = self._state["url"] if self._state else "not running"
+        return f"Sandbox(name={self.name!r}, {where}, cache={str(self.layout.cache)!r})"
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _say(self, message: str) -> None:
+        if self._status is not None:
+            self._status(message)
+
+    def _require(self) -> dict[str, Any]:
+        if self._state is None:
+            self._state = self._read_state()
+        if self._state is None:
+            raise SandboxError(f"sandbox {self.name!r} is not running; call up() first")
+        return self._state
+
+    def _read_state(self) -> dict[str, Any] | None:
+        try:
+            state = json.loads(self.layout.state_file(self.name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return state if isinstance(state, dict) and {"url", "pid"} <= state.keys() else None
+
+    def _write_state(self, state: dict[str, Any]) -> None:
+        path = self.layout.state_file(self.name)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
+        tmp.replace(path)
+        self._state = state
+
+    def _choose_port(self) -> int:
+        if self.requested_port is None:
+            return _server.free_port()
+        if _server.port_is_free(self.requested_port):
+            return self.requested_port
+        port = _server.free_port()
+        self._say(f"port {self.requested_port} is in use; using port {port} instead")
+        return port
+
+    def _start(self) -> dict[str, Any]:
+        stale = self._read_state()
+        if stale is not None and _server.pid_alive(int(stale["pid"])):
+            _server.stop(int(stale["pid"]))  # a process that no longer answers: not worth keeping
+        self.layout.state_file(self.name).unlink(missing_ok=True)
+        self.ensure_installed()
+        root = self.root
+        port = self._choose_port()
+        _server.write_config(root, port)
+        log_path = self.log_path
+        offset = log_path.stat().st_size if log_path.exists() else 0
+        began = time.monotonic()
+        self._say(f"starting InvokeAI in {root} on port {port} (log: {log_path})")
+        self._proc = _server.start(self.layout.invokeai_web, root, log_path)
+        try:
+            url, real_port = _server.wait_ready(self._proc, log_path, offset, self.start_timeout)
+        except BaseException:
+            _server.stop(self._proc.pid)
+            self._proc.poll()
+            self._proc = None
+            raise
+        if real_port != port:
+            self._say(f"port {port} was taken while starting; InvokeAI runs on port {real_port}")
+        self.started = True
+        state = {
+            "url": url,
+            "pid": self._proc.pid,
+            "root": str(root),
+            "db_path": str(root / "databases" / "invokeai.db"),
+            "models": dict(MODEL_NAMES),
+            "port": real_port,
+            "log": str(log_path),
+            "started_at": time.time(),
+        }
+        self._write_state(state)
+        self._say(f"InvokeAI answers at {url} after {time.monotonic() - began:.1f} s (pid {self._proc.pid})")
+        return state
+
+    def _install_models(self, state: dict[str, Any]) -> None:
+        main_path, vae_path = ensure_model_files(self.layout, status=self._status)
+        transport = Transport(state["url"], timeout=60.0)
+        try:
+            install_model(
+                transport,
+                main_path,
+                name=MAIN_MODEL,
+                model_type="main",
+                description="invokekit tiny random-weight SDXL model",
+            )
+            install_model(
+                transport,
+                vae_path,
+                name=VAE_MODEL,
+                model_type="vae",
+                description="invokekit tiny random-weight SDXL VAE",
+            )
+        except BaseException:
+            if self.started:
+                self.down()
+            raise
+        finally:
+            transport.close()

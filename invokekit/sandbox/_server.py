@@ -1,0 +1,199 @@
+"""Starting, watching and stopping one ``invokeai-web`` process on loopback.
+
+The server runs in its own session (process group) so that stopping it reaches every child it
+spawned. Its output goes to a log file whose tail explains a failed start. InvokeAI silently moves
+to the next port when the configured one answers, so the port it really listens on is read back
+from its "Invoke running on" log line rather than assumed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from invokekit.client import Transport
+from invokekit.errors import SandboxError, ServerError
+from invokekit.sandbox._proc import tail
+
+HOST = "127.0.0.1"
+_RUNNING_RE = re.compile(r"Invoke running on https?://[^:\s]+:(\d+)")
+# settings invokekit owns in invokeai.yaml; every other line (and InvokeAI default) is kept
+_OWNED_KEYS = ("host", "port", "device", "precision")
+
+
+def port_is_free(port: int) -> bool:
+    """True if nothing is bound to ``127.0.0.1:port`` (a bind test also catches non-listening sockets)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A port the kernel says is free right now (bind to port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def write_config(root: Path, port: int) -> Path:
+    """Write ``root/invokeai.yaml`` with host, port, cpu and float32, keeping any other lines in it."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "invokeai.yaml"
+    kept: list[str] = []
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            key = line.split(":", 1)[0].strip()
+            if key not in _OWNED_KEYS:
+                kept.append(line)
+    else:
+        kept = [
+            "# Internal metadata - do not edit:",
+            "schema_version: 4.0.3",
+            "",
+            "# Put user settings here - see https://invoke.ai/configuration/invokeai-yaml/:",
+        ]
+    owned = [f"host: {HOST}", f"port: {port}", "device: cpu", "precision: float32"]
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text("\n".join([*kept, *owned]) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def start(invokeai_web: Path, root: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    """Launch ``invokeai-web --root ROOT`` in a new session, output appended to ``log_path``."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, INVOKEAI_ROOT=str(root))
+    with open(log_path, "ab") as log:
+        log.write(f"\n$ {invokeai_web} --root {root}\n".encode())
+        log.flush()
+        return subprocess.Popen(
+            [str(invokeai_web), "--root", str(root)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=str(root),
+            start_new_session=True,
+        )
+
+
+def _reported_port(log_path: Path, offset: int) -> int | None:
+    try:
+        with open(log_path, "rb") as fh:
+            fh.seek(offset)
+            text = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    found = _RUNNING_RE.findall(text)
+    return int(found[-1]) if found else None
+
+
+def version(url: str, timeout: float = 2.0) -> str | None:
+    """The server's version string, or None if nothing InvokeAI-like answers at ``url``."""
+    transport = Transport(url, timeout=timeout, retries=0)
+    try:
+        body = transport.get_json("/api/v1/app/version")
+    except ServerError:
+        return None
+    finally:
+        transport.close()
+    return body.get("version") if isinstance(body, dict) else None
+
+
+def wait_ready(proc: subprocess.Popen[bytes], log_path: Path, log_offset: int, timeout: float) -> tuple[str, int]:
+    """Wait until the server says which port it runs on and answers there; return (url, port).
+
+    Raises SandboxError with the log's tail if the process exits or the timeout passes.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        code = proc.poll()
+        if code is not None:
+            raise SandboxError(
+                f"the InvokeAI server exited with code {code} while starting",
+                log_path=log_path,
+                log_tail=tail(log_path, 25),
+            )
+        port = _reported_port(log_path, log_offset)
+        if port is not None:
+            url = f"http://{HOST}:{port}"
+            if version(url) is not None:
+                return url, port
+        if time.monotonic() > deadline:
+            stop(proc.pid)
+            raise SandboxError(
+                f"the InvokeAI server did not answer /api/v1/app/version within {timeout:.0f} s (stopped it)",
+                log_path=log_path,
+                log_tail=tail(log_path, 25),
+            )
+        time.sleep(0.25)
+
+
+def pid_alive(pid: int) -> bool:
+    """True if ``pid`` is a live process (a zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop(pid: int, grace: float = 15.0) -> None:
+    """SIGTERM the server's process group, wait up to ``grace`` seconds, then SIGKILL what is left."""
+    try:
+        pgid = os.getpgid(pid)
+    except ProcessLookupError:
+        return
+    if pgid != pid:  # not a session leader we started: signal the process only
+        pgid = -1
+    targets_alive = (lambda: _group_alive(pgid) and pid_alive(pid)) if pgid > 0 else (lambda: pid_alive(pid))
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError):
+            if pgid > 0:
+                os.killpg(pgid, sig)
+            else:
+                os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            _reap(pid)
+            if not targets_alive():
+                break
+            time.sleep(0.1)
+        else:
+            continue
+        break
+    # children left in the group after the leader exited
+    if pgid > 0:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+    _reap(pid)
