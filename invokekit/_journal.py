@@ -2,7 +2,7 @@
 
 Each submission is recorded *before* its enqueue POST (with the batch id the client picked), and
 later records add the item ids, statuses and downloaded files. Records are only ever appended
-(one JSON object per line, flushed and fsynced, under a file lock), so a crash can at worst cut
+(one JSON object per line, flushed and fsynced, under an advisory lock on the file), so a crash can at worst cut
 the last line, which the reader skips. :func:`read_journal` folds the records into one
 :class:`JournalEntry` per batch, which is what ``invokekit resume`` works from.
 """
@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: appends of one short line are atomic enough
+    fcntl = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -50,13 +53,14 @@ class Journal:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self._lock = FileLock(str(self.path) + ".lock")
 
     def append(self, event: str, batch_id: str, **data: Any) -> None:
         record = {"event": event, "batch_id": batch_id, "time": time.time(), **data}
         line = json.dumps(record, default=str, separators=(",", ":")) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock, open(self.path, "a", encoding="utf-8") as fh:
+        with open(self.path, "a", encoding="utf-8") as fh:
+            if fcntl is not None:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # released when the file is closed
             fh.write(line)
             fh.flush()
             os.fsync(fh.fileno())

@@ -1,0 +1,239 @@
+"""``invokekit run`` and ``invokekit resume``: a workflow goes in, images and timings come out.
+
+``run`` loads a workflow (a file, or a name/id in the server's library), applies ``--set`` /
+``--model`` / ``--sweep``, checks it against the server (nothing is sent when it would be
+rejected), submits it as one batch (recorded in a journal first), watches it with the chosen
+monitor, downloads the output images and prints per-stage timings. ``resume`` picks up every
+unfinished batch of a journal (e.g. after a crash) and finishes watching and downloading.
+
+A JSON file holding a raw API graph, a batch, or an enqueue request body is accepted too; its
+``--set`` / ``--sweep`` names are then ``node_id.field``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from invokekit._journal import Journal, read_journal
+from invokekit.client import Client, Job
+from invokekit.errors import InvokekitError, ParameterError
+from invokekit.results import ItemResult
+from invokekit.timing import Timings
+
+MONITORS = ("auto", "events", "db", "api")
+
+
+def register(subparsers: Any) -> None:
+    run = subparsers.add_parser("run", help="run a workflow on a server; download its images; print timings")
+    run.add_argument("workflow", metavar="WORKFLOW", help="a workflow .json file, or a name/id in the server library")
+    _server_args(run)
+    run.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE", help="set a parameter")
+    run.add_argument("--model", help="the main model to use (name or key)")
+    run.add_argument(
+        "--sweep", action="append", default=[], metavar="NAME=V1,V2", help="one item per value (product over sweeps)"
+    )
+    run.add_argument("--runs", type=int, default=1, help="repeat the whole batch N times (default 1)")
+    run.add_argument("--board", help="board (name or id) for the output images")
+    run.add_argument("--journal", help="JSONL run journal (default: <out>/invokekit-journal.jsonl)")
+    run.set_defaults(func=cmd_run)
+
+    resume = subparsers.add_parser("resume", help="finish watching and downloading the batches of a run journal")
+    resume.add_argument("manifest", metavar="MANIFEST", help="the JSONL journal written by `invokekit run`")
+    _server_args(resume, out_default=None)
+    resume.set_defaults(func=cmd_resume)
+
+
+def _server_args(parser: argparse.ArgumentParser, out_default: str | None = "out") -> None:
+    parser.add_argument("--url", help="server URL (default: $INVOKEAI_URL, else the local sandbox)")
+    parser.add_argument("--monitor", choices=MONITORS, default="auto", help="how to watch the queue (default auto)")
+    parser.add_argument("--db", help="the server's invokeai.db, for --monitor db (default: the sandbox's)")
+    parser.add_argument("--out", default=out_default, help="folder for the images (default: out)")
+    parser.add_argument("--timeout", type=float, default=None, help="give up waiting after this many seconds")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+
+# --- shared helpers ------------------------------------------------------------------------------
+
+
+def _connect(args: argparse.Namespace, url: str | None = None) -> Client:
+    url = args.url or url or os.environ.get("INVOKEAI_URL")
+    db_path = args.db
+    if not url:
+        from invokekit.sandbox import Sandbox
+
+        sandbox = Sandbox().up()
+        url = sandbox.url
+        db_path = db_path or str(sandbox.db_path)
+    return Client(url, db_path=db_path)
+
+
+def _say(args: argparse.Namespace, message: str) -> None:
+    print(message, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+
+def _progress(args: argparse.Namespace) -> Any:
+    def show(update: Any) -> None:
+        if update.terminal or update.progress is None:
+            _say(args, f"  item {update.item_id}: {update.status} ({update.backend})")
+
+    return show
+
+
+def _image_json(image: Any) -> dict[str, Any]:
+    path = str(image.path) if image.path else None
+    return {"path": path, "width": image.width, "height": image.height, "node": image.node_label}
+
+
+def _report(args: argparse.Namespace, batch_id: str, results: list[ItemResult], timings: Timings) -> int:
+    failed = [r for r in results if r.status != "completed"]
+    if args.json:
+        payload = {
+            "batch_id": batch_id,
+            "items": [
+                {
+                    "item_id": r.item_id,
+                    "status": r.status,
+                    "images": [_image_json(i) for i in r.images],
+                    **({"error_type": r.error_type, "error_message": r.error_message} if r.status == "failed" else {}),
+                }
+                for r in results
+            ],
+            "timings": timings.as_dict(),
+        }
+        print(json.dumps(payload, indent=2))
+    else:
+        for r in results:
+            print(f"item {r.item_id}: {r.status}")
+            if r.status == "failed":
+                print(f"  {r.error_type}: {r.error_message}")
+            for image in r.images:
+                print(f"  {image.node_label}: {image.path or image.image_name} ({image.width}x{image.height})")
+        print(timings.table())
+    return 1 if failed else 0
+
+
+# --- run -----------------------------------------------------------------------------------------
+
+
+def _split(assignment: str, option: str) -> tuple[str, str]:
+    name, sep, value = assignment.partition("=")
+    if not sep or not name.strip():
+        raise ParameterError(f"{option} expects NAME=VALUE, got {assignment!r}")
+    return name.strip(), value
+
+
+def _raw_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _load(client: Client, source: str) -> tuple[Any, bool]:
+    """The workflow (or raw graph/batch dict) named by ``source``, and whether it is raw."""
+    path = Path(source)
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise InvokekitError(f"{source}: not valid JSON ({exc})") from exc
+        if isinstance(data, dict) and isinstance(data.get("batch"), dict):
+            return data["batch"], True  # an enqueue request body
+        if isinstance(data, dict) and ("graph" in data or isinstance(data.get("nodes"), dict)):
+            return data, True
+        from invokekit.workflow import Workflow
+
+        return Workflow.load(path), False
+    from invokekit.workflow import Workflow
+
+    return Workflow.load(client.workflows.get(source)), False
+
+
+def _apply_raw_sets(source: dict[str, Any], sets: dict[str, Any]) -> None:
+    graph = source.get("graph", source)
+    for key, value in sets.items():
+        node_id, _, field = key.rpartition(".")
+        node = graph.get("nodes", {}).get(node_id)
+        if node is None or not field:
+            raise ParameterError(
+                f"unknown parameter {key!r} (raw graphs take node_id.field)", candidates=list(graph.get("nodes", {}))
+            )
+        node[field] = value
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    timings = Timings()
+    client = _connect(args)
+    with timings.stage("load"):
+        source, raw = _load(client, args.workflow)
+    sets = dict(_split(s, "--set") for s in args.sets)
+    sweep = {name: value.split(",") for name, value in (_split(s, "--sweep") for s in args.sweep)}
+    with timings.stage("customize"):
+        if raw:
+            sets = {k: _raw_value(v) for k, v in sets.items()}
+            if args.model:
+                raise ParameterError("--model needs a workflow; set the model field of a raw graph with --set")
+            _apply_raw_sets(source, sets)
+            sweep_values: dict[str, list[Any]] = {k: [_raw_value(v) for v in vs] for k, vs in sweep.items()}
+        else:
+            if args.model:
+                sets = {"model": args.model, **sets}
+            if sets:
+                source.set(sets)
+            sweep_values = dict(sweep)
+    with timings.stage("convert"):
+        if not raw:
+            source.check(client.context())  # pre-flight: refuse before anything is sent
+    out = Path(args.out)
+    journal = Journal(args.journal or out / "invokekit-journal.jsonl")
+    job = client.submit(
+        source, runs=args.runs, sweep=sweep_values or None, board=args.board, journal=journal, timings=timings
+    )
+    _say(args, f"submitted batch {job.batch_id}: {len(job.item_ids)} item(s) {job.item_ids} to {client.url}")
+    return _finish(args, job, out)
+
+
+def _finish(args: argparse.Namespace, job: Job, out: Path) -> int:
+    results = job.wait(monitor=args.monitor, timeout=args.timeout, on_update=_progress(args))
+    job.download(out)
+    return _report(args, job.batch_id, results, job.timings)
+
+
+# --- resume --------------------------------------------------------------------------------------
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Finish every batch of the journal that is not fully downloaded yet."""
+    manifest = Path(args.manifest)
+    journal = Journal(manifest)
+    pending = [e for e in read_journal(manifest) if not e.downloads_done]
+    if not pending:
+        _say(args, f"{manifest}: nothing to resume, every batch is finished")
+        return 0
+    status = 0
+    for entry in pending:
+        client = _connect(args, url=entry.url)
+        job = client.job(
+            entry.batch_id,
+            queue_id=entry.queue_id,
+            item_ids=entry.item_ids,
+            output_nodes=entry.output_nodes,
+            labels=entry.labels,
+            journal=journal,
+        )
+        if not job.item_ids:
+            _say(args, f"batch {entry.batch_id} never reached the server ({entry.error or 'no items'}); skipping")
+            continue
+        journal.enqueued(entry.batch_id, job.item_ids, recovered=entry.item_ids is None)
+        _say(args, f"resuming batch {entry.batch_id}: items {job.item_ids}")
+        out = Path(args.out or entry.out_dir or manifest.parent)
+        status = max(status, _finish(args, job, out))
+    return status
+
+
+__all__ = ["cmd_resume", "cmd_run", "register"]
