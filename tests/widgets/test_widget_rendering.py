@@ -1,0 +1,97 @@
+"""The panel's pure helpers: data URLs, timing tables, server-derived choices (no server needed)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from invokekit.widgets._choices import model_options, scheduler_names
+from invokekit.widgets._render import decode_data_url, error_html, image_widget, status_html, timings_html
+
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "invokeai-6.14.2"
+
+
+def test_decode_data_url_of_a_real_progress_event() -> None:
+    events = json.loads((REFERENCE / "sdxl-socket-events.json").read_text())
+    previews = [
+        e["data"]["image"]["dataURL"] for e in events if e["event"] == "invocation_progress" and e["data"].get("image")
+    ]
+    assert previews, "the recorded SDXL run has progress events with preview images"
+    data, fmt = decode_data_url(previews[-1])
+    assert fmt == "jpeg"
+    assert data[:3] == b"\xff\xd8\xff"  # a JPEG
+
+
+@pytest.mark.parametrize("bad", ["", "hello", "data:text/plain;base64,aGk=", "data:image/png,raw"])
+def test_decode_data_url_rejects_what_is_not_a_base64_image(bad: str) -> None:
+    with pytest.raises(ValueError):
+        decode_data_url(bad)
+
+
+def test_scheduler_names_come_from_the_servers_schema() -> None:
+    schema = json.loads((REFERENCE / "openapi.json").read_text())
+    names = scheduler_names(schema)
+    assert "euler" in names and "dpmpp_2m_sde_k" in names
+    assert len(names) == len(set(names))
+    assert scheduler_names(None) == []
+    assert scheduler_names({"components": {"schemas": {}}}) == []
+
+
+def test_model_options_filter_by_type_and_base() -> None:
+    models = json.loads((REFERENCE / "models-list.json").read_text())["models"]
+    models = [
+        *models,
+        {"name": "tiny-sdxl-vae", "type": "vae", "base": "sdxl"},
+        {"name": "x", "type": "main", "base": "sd-1"},
+    ]
+    assert model_options(models, "main") == ["tiny-sdxl", "x"]
+    assert model_options(models, "main", base="sdxl") == ["tiny-sdxl"]
+    assert model_options(models, "vae") == ["tiny-sdxl-vae"]
+    assert model_options(models, "lora") == []
+
+
+def test_timings_html_renders_nested_stages_and_items() -> None:
+    html = timings_html(
+        {
+            "client": {"convert": 0.0123, "submit": 0.5, "wait": 2.25},
+            "total": 2.7623,
+            "server": {"run_mean": 1.5, "queued_mean": None},
+            "items": [{"item_id": 7, "run": 1.5}],
+        }
+    )
+    assert "<table" in html
+    assert "client.convert" in html and "12 ms" in html
+    assert "client.wait" in html and "2.25 s" in html
+    assert "item 7.run" in html
+    assert "queued_mean" not in html  # unknown values are left out, not shown as None
+    assert timings_html(None) == ""
+
+
+def test_timings_html_uses_as_dict_of_a_timings_object() -> None:
+    from invokekit.timing import Timings
+
+    timings = Timings()
+    timings.add("submit", 0.25)
+    assert "submit" in timings_html(timings)
+
+
+def test_status_and_error_html_escape_text() -> None:
+    assert "&lt;b&gt;" in status_html("<b>", kind="error")
+    html = error_html(ValueError("node 'x' <bad>"))
+    assert "ValueError" in html and "&lt;bad&gt;" in html
+
+
+def test_image_widget_reads_the_file(tmp_path: Path) -> None:
+    png = tmp_path / "a.png"
+    png.write_bytes(
+        base64.b64decode(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+        )
+    )
+    widget = image_widget(png, width=100, tooltip="a.png")
+    assert widget.value == png.read_bytes()
+    assert widget.format == "png"
+    assert widget.layout.width == "100px"
