@@ -52,7 +52,8 @@ class Sandbox:
             raise ValueError(f"invalid sandbox name {name!r}")
         self.name = name
         self.requested_port = port
-        self.layout = Layout(Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir())
+        cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+        self.layout = Layout(cache.absolute())  # absolute: the root path identifies our server process
         self.requirements = tuple(requirements)
         self.start_timeout = start_timeout
         self._status = status
@@ -95,9 +96,9 @@ class Sandbox:
     def status(self) -> dict[str, Any] | None:
         """The state of this sandbox's server if it is running and answering, else None."""
         state = self._read_state()
-        if state is None:
+        if state is None or not _server.is_server_of(int(state["pid"]), self.root):
             return None
-        if not _server.pid_alive(int(state["pid"])) or _server.version(state["url"]) is None:
+        if _server.version(state["url"], timeout=10.0) is None:
             return None
         self._state = state
         return state
@@ -149,7 +150,7 @@ class Sandbox:
         """Stop this sandbox's server (SIGTERM, then SIGKILL) and forget its state; no-op if not running."""
         with self._lock:
             state = self._read_state()
-            pids = {int(state["pid"])} if state else set()
+            pids = {int(state["pid"])} if state and _server.is_server_of(int(state["pid"]), self.root) else set()
             if self._proc is not None:
                 pids.add(self._proc.pid)
             for pid in pids:
@@ -213,8 +214,10 @@ class Sandbox:
 
     def _start(self) -> dict[str, Any]:
         stale = self._read_state()
-        if stale is not None and _server.pid_alive(int(stale["pid"])):
-            _server.stop(int(stale["pid"]))  # a process that no longer answers: not worth keeping
+        if stale is not None and _server.is_server_of(int(stale["pid"]), self.root):
+            # our server, alive but not answering (hung): it holds the root's database, so stop it
+            self._say(f"stopping the unresponsive sandbox server (pid {stale['pid']})")
+            _server.stop(int(stale["pid"]))
         self.layout.state_file(self.name).unlink(missing_ok=True)
         self.ensure_installed()
         root = self.root

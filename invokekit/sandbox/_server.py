@@ -153,6 +153,20 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def is_server_of(pid: int, root: Path) -> bool:
+    """True if ``pid`` is an ``invokeai-web`` serving ``root`` (guards against a reused pid)."""
+    if not pid_alive(pid):
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            argv = [a.decode("utf-8", "replace") for a in fh.read().split(b"\0") if a]
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # cannot tell (no /proc): trust the state file
+    return any(a.endswith("invokeai-web") for a in argv) and str(root) in argv
+
+
 def _reap(pid: int) -> None:
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)

@@ -1,0 +1,100 @@
+"""Bad cases of the sandbox give clear errors (or a clear fallback), and leave no process behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from invokekit.errors import SandboxError
+from invokekit.sandbox import Sandbox
+from invokekit.sandbox._server import HOST, pid_alive
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Pids of live processes in process group ``pgid`` (read from /proc)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
+
+
+def _forget(sandbox: Sandbox) -> None:
+    sandbox.down()
+    shutil.rmtree(sandbox.layout.sandbox_dir(sandbox.name), ignore_errors=True)
+
+
+def test_install_failure_names_the_step_and_the_log(tmp_path: Path) -> None:
+    missing_wheel = tmp_path / "no-such-invokeai-6.14.2-py3-none-any.whl"  # pip fails without any network
+    sandbox = Sandbox("test-install-fail", cache_dir=tmp_path / "cache", requirements=[str(missing_wheel)], status=None)
+    with pytest.raises(SandboxError) as caught:
+        sandbox.up()
+    error = caught.value
+    assert "installing InvokeAI failed" in str(error)
+    assert error.log_path is not None and Path(error.log_path).is_file()
+    assert str(missing_wheel) in Path(error.log_path).read_text()
+    assert f"full log: {error.log_path}" in str(error)
+    assert not sandbox.layout.install_marker.exists()
+    assert not sandbox.layout.state_file(sandbox.name).exists()
+
+
+@pytest.mark.server
+def test_server_exiting_during_start_reports_the_log_tail() -> None:
+    sandbox = Sandbox("test-bad-config", status=None)
+    try:
+        sandbox.root.mkdir(parents=True, exist_ok=True)
+        (sandbox.root / "invokeai.yaml").write_text("schema_version: 4.0.3\nlog_level: shouting\n")
+        with pytest.raises(SandboxError) as caught:
+            sandbox.up()
+        error = caught.value
+        assert "exited with code" in str(error)
+        assert error.log_tail is not None and "log_level" in error.log_tail
+        assert error.log_path == str(sandbox.log_path)
+        assert sandbox.status() is None
+        assert not sandbox.layout.state_file(sandbox.name).exists()
+    finally:
+        _forget(sandbox)
+
+
+@pytest.mark.server
+def test_port_in_use_is_replaced_and_reported_and_down_leaves_no_process() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind((HOST, 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        sandbox = Sandbox("test-port-in-use", port=taken, status=None)
+        try:
+            with sandbox:
+                assert sandbox.started
+                port = int(sandbox.url.rsplit(":", 1)[1])
+                assert port != taken
+                assert sandbox.info()["url"] == f"http://{HOST}:{port}"
+                assert f"port: {port}" in (sandbox.root / "invokeai.yaml").read_text()
+                pid = sandbox.pid
+                assert pid_alive(pid)
+                assert sandbox.layout.state_file(sandbox.name).exists()
+            assert not pid_alive(pid)
+            assert _group_members(pid) == []
+            assert not sandbox.layout.state_file(sandbox.name).exists()
+            assert sandbox.status() is None
+        finally:
+            _forget(sandbox)
+
+
+@pytest.mark.server
+def test_context_manager_does_not_stop_a_server_it_did_not_start(invokeai_sandbox: Sandbox) -> None:
+    with Sandbox(status=None) as again:
+        assert again.pid == invokeai_sandbox.pid
+        assert not again.started
+    assert invokeai_sandbox.status() is not None
+    assert pid_alive(invokeai_sandbox.pid) and os.getpgid(invokeai_sandbox.pid) == invokeai_sandbox.pid
