@@ -1,0 +1,114 @@
+"""A tiny HTTP proxy on loopback that injects faults the real server cannot produce on demand.
+
+It forwards every request to the real server and passes the answer back, except where a rule says
+otherwise: drop the response of a request (the server DID process it, the client never hears),
+cut a response body short (a truncated download), or rewrite a JSON response body. Each response
+is sent with ``Connection: close`` so the proxy stays simple (one request per connection).
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import socketserver
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+Match = Callable[[str, str], bool]  # (method, path) -> bool
+
+
+@dataclass
+class Rules:
+    drop_response: Match | None = None
+    truncate_body: Match | None = None
+    rewrite_body: tuple[Match, Callable[[bytes], bytes]] | None = None
+    seen: list[tuple[str, str]] = field(default_factory=list)
+    dropped: int = 0
+    truncated: int = 0
+
+
+def _read_request(sock: socket.socket) -> tuple[str, str, dict[str, str], bytes] | None:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    method, path, _version = lines[0].split(" ", 2)
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip()] = value.strip()
+    length = int(next((v for k, v in headers.items() if k.lower() == "content-length"), "0"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return method, path, headers, body
+
+
+class FaultProxy:
+    """``with FaultProxy(upstream_url, rules) as proxy: Client(proxy.url) ...``"""
+
+    def __init__(self, upstream: str, rules: Rules | None = None) -> None:
+        parts = urlsplit(upstream)
+        self.upstream_host = parts.hostname or "127.0.0.1"
+        self.upstream_port = parts.port or 80
+        self.rules = rules or Rules()
+        proxy = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                proxy._handle(self.request)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handle(self, sock: socket.socket) -> None:
+        request = _read_request(sock)
+        if request is None:
+            return
+        method, path, headers, body = request
+        rules = self.rules
+        rules.seen.append((method, path))
+        hop = ("host", "connection", "keep-alive", "accept-encoding")  # plain bodies, so rules can edit them
+        forward = {k: v for k, v in headers.items() if k.lower() not in hop}
+        conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)
+        conn.request(method, path, body=body or None, headers=forward)
+        resp = conn.getresponse()
+        payload = resp.read()
+        conn.close()
+        if rules.drop_response and rules.drop_response(method, path):
+            rules.dropped += 1
+            sock.shutdown(socket.SHUT_RDWR)  # the server did the work; the client hears nothing
+            return
+        if rules.rewrite_body and rules.rewrite_body[0](method, path):
+            payload = rules.rewrite_body[1](payload)
+        length = len(payload)
+        if rules.truncate_body and rules.truncate_body(method, path):
+            rules.truncated += 1
+            payload = payload[: length // 2]
+        skip = ("transfer-encoding", "connection", "content-length", "keep-alive")
+        lines = [f"HTTP/1.1 {resp.status} {resp.reason}"]
+        lines += [f"{k}: {v}" for k, v in resp.getheaders() if k.lower() not in skip]
+        lines += [f"Content-Length: {length}", "Connection: close", "", ""]
+        try:
+            sock.sendall("\r\n".join(lines).encode("latin-1") + payload)
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
