@@ -46,6 +46,10 @@ def current_values(workflow: Any) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for param in getattr(workflow, "parameters", []) or []:
         value = getattr(param, "value", None)
+        if value is None:
+            continue
+        for alias in getattr(param, "aliases", ()) or ():
+            values.setdefault(str(alias), value)
         for attr in ("name", "key", "label"):
             name = getattr(param, attr, None)
             if isinstance(name, str) and value is not None:

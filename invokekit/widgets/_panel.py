@@ -59,6 +59,8 @@ class GenerationPanel(widgets.VBox):
         self.results: list[Any] = []
         self.images: list[Path] = []
         self.error: BaseException | None = None
+        self.updates_seen = 0  # status updates of the current run (progress events included)
+        self.previews_seen = 0  # live preview images shown during the current run
         self._thread: threading.Thread | None = None
         self._cancel_requested = threading.Event()
 
@@ -76,6 +78,7 @@ class GenerationPanel(widgets.VBox):
         self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="Progress")
         self.preview = widgets.Image(format="jpeg", layout=widgets.Layout(width="192px", min_height="32px"))
         self.gallery = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
+        self.gallery.add_class("invokekit-gallery")
         self.timings = widgets.HTML("")
         self.generate_button.on_click(lambda _b: self.generate())
         self.cancel_button.on_click(lambda _b: self.cancel())
@@ -143,6 +146,7 @@ class GenerationPanel(widgets.VBox):
         self.state = "running"
         self.error = None
         self.job = None
+        self.updates_seen = self.previews_seen = 0
         self._cancel_requested.clear()
         self.error_box.value = ""
         self.progress.value = 0.0
@@ -204,11 +208,13 @@ class GenerationPanel(widgets.VBox):
 
     def _on_update(self, update: StatusUpdate) -> None:
         """Called by the monitor (maybe from its own thread) for every change it sees."""
+        self.updates_seen += 1
         if update.progress is not None:
             self.progress.value = max(0.0, min(1.0, float(update.progress)))
         if update.preview:
             with contextlib.suppress(ValueError):  # a malformed preview is not worth failing the run
                 self.preview.value, self.preview.format = decode_data_url(update.preview)
+                self.previews_seen += 1
         text = f"item {update.item_id}: {update.status}"
         if update.message:
             text += f" - {update.message}"
@@ -241,7 +247,8 @@ class GenerationPanel(widgets.VBox):
             self.state = "completed"
             self.progress.value = 1.0
             self.progress.bar_style = "success"
-            self.status.value = status_html(f"done: {len(paths)} image(s)", kind="ok")
+            items = ", ".join(f"item {r.item_id}" for r in self.results)
+            self.status.value = status_html(f"done: {items}: {len(paths)} image(s)", kind="ok")
 
     def _show_error(self, exc: BaseException, context: str) -> None:
         """Add an error to the panel's error box (it must exist: it is created first)."""
