@@ -19,13 +19,15 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from PIL import Image
 
-from invokekit.client._transport import Transport
 from invokekit.errors import DownloadError, ServerError
+
+if TYPE_CHECKING:  # no runtime import: the client package imports this module
+    from invokekit.client._transport import Transport
 
 _CHUNK = 256 * 1024
 
