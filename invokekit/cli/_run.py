@@ -77,8 +77,12 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 
 def _progress(args: argparse.Namespace) -> Any:
+    """An on_update callback printing each status change once (progress ticks are not printed)."""
+    last: dict[int, str] = {}
+
     def show(update: Any) -> None:
-        if update.terminal or update.progress is None:
+        if last.get(update.item_id) != update.status:
+            last[update.item_id] = update.status
             _say(args, f"  item {update.item_id}: {update.status} ({update.backend})")
 
     return show
@@ -166,6 +170,17 @@ def _apply_raw_sets(source: dict[str, Any], sets: dict[str, Any]) -> None:
         node[field] = value
 
 
+def _sweep_values(workflow: Any, name: str, texts: list[str]) -> list[Any]:
+    """Sweep values typed like the parameter: JSON numbers where the field takes them, else text."""
+    parsed = [_raw_value(t) for t in texts]
+    try:
+        for value in parsed:
+            workflow.copy().set({name: value})
+    except ParameterError:
+        return list(texts)
+    return parsed
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     timings = Timings()
     client = _connect(args)
@@ -182,10 +197,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             sweep_values: dict[str, list[Any]] = {k: [_raw_value(v) for v in vs] for k, vs in sweep.items()}
         else:
             if args.model:
-                sets = {"model": args.model, **sets}
-            if sets:
-                source.set(sets)
-            sweep_values = dict(sweep)
+                source.set_text("model", args.model)
+            for name, text in sets.items():
+                source.set_text(name, text)
+            sweep_values = {name: _sweep_values(source, name, texts) for name, texts in sweep.items()}
     with timings.stage("convert"):
         if not raw:
             source.check(client.context())  # pre-flight: refuse before anything is sent
