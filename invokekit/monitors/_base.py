@@ -46,6 +46,8 @@ class StatusUpdate:
     created_at: str | None = None
     started_at: str | None = None
     completed_at: str | None = None
+    #: the server's per-item status version (API full item, DB, events); orders observations
+    status_sequence: int | None = None
 
     @property
     def terminal(self) -> bool:
@@ -59,13 +61,15 @@ class Monitor(ABC):
     """Watches queue items until they are terminal.
 
     Implementations count their own cost in ``checks`` (status reads: HTTP requests or SQL
-    queries; for events, safety-net polls) so benchmarks can compare backends.
+    queries; for events, safety-net polls) so benchmarks can compare backends, and the time those
+    reads took in ``check_seconds`` (total, seconds).
     """
 
     name: ClassVar[str]
 
     def __init__(self) -> None:
         self.checks = 0
+        self.check_seconds = 0.0
 
     @abstractmethod
     def watch(

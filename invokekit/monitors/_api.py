@@ -1,0 +1,139 @@
+"""Watching queue items by polling the server's HTTP API.
+
+The portable backend: it needs nothing but the URL. One request per cycle covers every watched
+item (``item_summaries_by_ids``, a read-only POST; a plain GET when only one item is left), and
+the poll interval adapts: fast right after a change (a short job is seen finishing within
+milliseconds), backing off towards ``slow`` while nothing happens (a long job costs ~1 request/s).
+Summaries carry no error fields and no session id, so an item seen terminal is read once in full.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from invokekit.errors import JobError, ServerError, ServerUnavailable
+from invokekit.monitors._base import TERMINAL, StatusUpdate
+from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker, update_from_item
+
+if TYPE_CHECKING:
+    from invokekit.client._transport import Transport
+
+#: the server refuses more ids than this in one ``*_by_ids`` request
+MAX_IDS_PER_REQUEST = 1000
+
+
+class ApiMonitor(TrackedMonitor):
+    """Poll ``/api/v1/queue/{queue_id}`` for the watched items.
+
+    ``fast``/``slow``/``factor`` shape the adaptive interval (seconds). ``checks`` counts HTTP
+    requests sent by this monitor.
+    """
+
+    name = "api"
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        queue_id: str = "default",
+        fast: float = 0.01,
+        slow: float = 1.0,
+        factor: float = 1.5,
+    ) -> None:
+        super().__init__()
+        self.transport = transport
+        self.queue_id = queue_id
+        self.fast, self.slow, self.factor = fast, slow, factor
+
+    def run(self, tracker: Tracker, deadline: Deadline) -> None:
+        backoff = Backoff(self.fast, self.slow, self.factor)
+        while True:
+            changed = tracker.observe_all(self.read(tracker.pending()))
+            tracker.raise_callback_error()
+            if tracker.done():
+                return
+            deadline.check(tracker)
+            time.sleep(deadline.remaining(backoff.next(changed)))
+            deadline.check(tracker)
+
+    # --- one read of many items -------------------------------------------------------------
+
+    def read(self, item_ids: Sequence[int], *, backend: str | None = None) -> list[StatusUpdate]:
+        """Read the current status of ``item_ids`` (one request, plus one for newly terminal items).
+
+        Raises :class:`JobError` for an item the server does not know (deleted, or another server's
+        id), and the transport's typed errors (e.g. ``ServerUnavailable``) when the server is gone.
+        ``backend`` names the updates' source (the events backend reuses this for its safety net).
+        """
+        backend = backend or self.name
+        ids = list(item_ids)
+        if not ids:
+            return []
+        if len(ids) == 1:
+            return [update_from_item(self._get_item(ids[0]), backend)]
+        updates: list[StatusUpdate] = []
+        for start in range(0, len(ids), MAX_IDS_PER_REQUEST):
+            chunk = ids[start : start + MAX_IDS_PER_REQUEST]
+            summaries = self._post(f"/api/v1/queue/{self.queue_id}/item_summaries_by_ids", chunk)
+            seen_at, seen_mono = time.time(), time.perf_counter()
+            by_id = {int(s["item_id"]): s for s in summaries}
+            _raise_missing(chunk, by_id, self.queue_id)
+            finished = [i for i in chunk if by_id[i]["status"] in TERMINAL]
+            full = self._full_items(finished)
+            for i in chunk:
+                updates.append(
+                    update_from_item(full.get(i, by_id[i]), backend, seen_at=seen_at, seen_monotonic=seen_mono)
+                )
+        return updates
+
+    def _full_items(self, item_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Whole queue items (error fields, session id) for items that just finished."""
+        if not item_ids:
+            return {}
+        if len(item_ids) == 1:
+            return {item_ids[0]: self._get_item(item_ids[0])}
+        items = self._post(f"/api/v1/queue/{self.queue_id}/items_by_ids", item_ids)
+        return {int(it["item_id"]): it for it in items}
+
+    def _get_item(self, item_id: int) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            return self.transport.get_json(f"/api/v1/queue/{self.queue_id}/i/{item_id}")
+        except ServerError as exc:
+            if exc.status == 404:
+                raise _not_found([item_id], self.queue_id) from exc
+            raise
+        finally:
+            self._count(started)
+
+    def _post(self, path: str, item_ids: list[int]) -> list[dict[str, Any]]:
+        """A read-only POST (the server takes id lists in a body), so unlike an enqueue it is safe
+        to repeat: retried like a GET when the connection fails."""
+        for attempt in range(1 + self.transport.retries):
+            started = time.perf_counter()
+            try:
+                return self.transport.post_json(path, {"item_ids": item_ids})
+            except ServerUnavailable:
+                if attempt >= self.transport.retries:
+                    raise
+                time.sleep(0.1 * 2**attempt)
+            finally:
+                self._count(started)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _raise_missing(ids: Sequence[int], found: dict[int, Any], queue_id: str) -> None:
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise _not_found(missing, queue_id)
+
+
+def _not_found(missing: Sequence[int], queue_id: str) -> JobError:
+    shown = ", ".join(str(i) for i in missing[:10]) + (" ..." if len(missing) > 10 else "")
+    return JobError(
+        f"queue item(s) {shown} not found in queue {queue_id!r} on the server "
+        "(deleted, pruned, or submitted to a different server)",
+        item_id=missing[0],
+    )

@@ -1,0 +1,134 @@
+"""Choosing a monitor by name, and ``auto``: the best backend that works, with fallback at run time.
+
+``auto`` prefers events (instant, with progress), then the SQLite DB (when its path is known:
+cheap, fast polls), then the API (always works if the server does). A backend that cannot start,
+or that breaks mid-wait (raises :class:`MonitorError`), hands the *same* tracker to the next one,
+so the wait continues from what was already seen and no update is emitted twice. Failures that
+another backend cannot fix (the server is gone, a timeout, an item that does not exist) are not
+fallback reasons and propagate unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from invokekit.errors import MonitorError
+from invokekit.monitors._api import ApiMonitor
+from invokekit.monitors._base import Monitor
+from invokekit.monitors._db import DbMonitor
+from invokekit.monitors._events import EventMonitor
+from invokekit.monitors._tracker import Deadline, TrackedMonitor, Tracker
+
+if TYPE_CHECKING:
+    from invokekit.client._transport import Transport
+
+log = logging.getLogger("invokekit.monitors")
+
+MONITOR_NAMES = ("auto", "events", "db", "api")
+_BACKENDS = ("events", "db", "api")
+
+
+class MonitorFallbackWarning(UserWarning):
+    """``auto`` had to give up on a backend and continue with the next one."""
+
+
+class AutoMonitor(TrackedMonitor):
+    """Events, else DB (if ``db_path``), else API; falls back at start-up and mid-wait.
+
+    ``order`` changes the preference (``make_monitor("db")`` is ``order=("db", "api")``);
+    ``events_url`` is where socket.io listens when not at the transport's URL. ``used`` lists the
+    backends that ran during the last watch, in order; ``checks`` and ``check_seconds`` add up
+    what they cost.
+    """
+
+    name = "auto"
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        db_path: str | Path | None = None,
+        queue_id: str = "default",
+        order: Sequence[str] = ("events", "db", "api"),
+        events_url: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.transport = transport
+        self.db_path = db_path
+        self.queue_id = queue_id
+        self.events_url = events_url
+        unknown = [n for n in order if n not in _BACKENDS]
+        if unknown or not order:
+            raise MonitorError(f"unknown backend(s) {unknown} in order {list(order)}; use events, db, api")
+        #: the backends tried, in order ("db" only when ``db_path`` is given)
+        self.order = tuple(n for n in order if n != "db" or db_path is not None)
+        self.used: list[str] = []
+
+    def _build(self, name: str) -> TrackedMonitor:
+        if name == "events":
+            return EventMonitor(self.transport, queue_id=self.queue_id, url=self.events_url)
+        if name == "db":
+            assert self.db_path is not None
+            return DbMonitor(self.db_path, self.transport, queue_id=self.queue_id)
+        return ApiMonitor(self.transport, queue_id=self.queue_id)
+
+    def run(self, tracker: Tracker, deadline: Deadline) -> None:
+        self.used = []
+        for position, name in enumerate(self.order):
+            last = position == len(self.order) - 1
+            backend: TrackedMonitor | None = None
+            try:
+                backend = self._build(name)
+                self.used.append(name)
+                backend.run(tracker, deadline)
+                return
+            except MonitorError as exc:
+                if last:
+                    raise
+                _warn_fallback(exc, self.order[position + 1])
+            finally:
+                if backend is not None:
+                    self.checks += backend.checks
+                    self.check_seconds += backend.check_seconds
+                    backend.close()
+
+
+def _warn_fallback(exc: MonitorError, next_name: str) -> None:
+    message = f"{exc}; falling back to the {next_name} monitor"
+    log.warning(message)
+    warnings.warn(message, MonitorFallbackWarning, stacklevel=4)
+
+
+def make_monitor(
+    name: str | Monitor,
+    transport: Transport,
+    *,
+    db_path: str | Path | None = None,
+    queue_id: str = "default",
+) -> Monitor:
+    """The monitor called ``name`` (``auto``, ``events``, ``db``, ``api``); a Monitor is returned as is.
+
+    A chosen backend that cannot work says so (a :class:`MonitorFallbackWarning`) and the wait
+    continues on the API: ``events`` and ``db`` are ``AutoMonitor`` chains ending in ``api``.
+    ``db`` needs ``db_path``; ``auto`` uses the DB only when ``db_path`` is given. For one backend
+    and nothing else (benchmarks), build :class:`ApiMonitor`, :class:`DbMonitor` or
+    :class:`EventMonitor` directly.
+    """
+    if isinstance(name, Monitor):
+        return name
+    key = name.strip().lower()
+    if key == "api":
+        return ApiMonitor(transport, queue_id=queue_id)
+    if key == "auto":
+        return AutoMonitor(transport, db_path=db_path, queue_id=queue_id)
+    if key == "events":
+        return AutoMonitor(transport, queue_id=queue_id, order=("events", "api"))
+    if key == "db":
+        if db_path is None:
+            raise MonitorError("needs the path of the server's databases/invokeai.db (db_path)", backend="db")
+        return AutoMonitor(transport, db_path=db_path, queue_id=queue_id, order=("db", "api"))
+    raise MonitorError(f"unknown monitor {name!r}; choose one of {', '.join(MONITOR_NAMES)}")
