@@ -1,0 +1,96 @@
+"""``invokekit params WORKFLOW`` and ``invokekit convert WORKFLOW``: inspect and convert workflows.
+
+``convert`` prints the API graph InvokeAI's UI would build (JSON on stdout) and works offline;
+``--schema openapi.json`` or ``--url`` add the server's schema (unknown inputs dropped, pre-flight
+problems reported on stderr), and ``--url`` also resolves model and board names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from invokekit.errors import ParameterError
+from invokekit.workflow import ServerContext, Workflow
+
+
+def register(subparsers: Any) -> None:
+    params = subparsers.add_parser("params", help="list a workflow's parameters (what --set can change)")
+    params.add_argument("workflow", help="workflow JSON file (or a library name/id with --url)")
+    params.add_argument("--url", default=None, help="InvokeAI server, to load the workflow from its library")
+    params.add_argument("--all", action="store_true", help="also list inputs fed by edges")
+    params.set_defaults(func=cmd_params)
+
+    convert = subparsers.add_parser("convert", help="print the API graph InvokeAI's UI would enqueue")
+    convert.add_argument("workflow", help="workflow JSON file (or a library name/id with --url)")
+    convert.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
+                         help="set a parameter (alias, form label, node-label.field or node-id.field)")
+    convert.add_argument("--url", default=None, help="InvokeAI server: schema, model and board names")
+    convert.add_argument("--schema", default=None, help="the server's openapi.json, for an offline schema")
+    convert.add_argument("--batch", action="store_true", help="print the whole enqueue batch, not only the graph")
+    convert.set_defaults(func=cmd_convert)
+
+
+def _load(source: str, url: str | None) -> tuple[Workflow, Any]:
+    client = None
+    if url:
+        from invokekit.client import Client
+
+        client = Client(url=url)
+    if Path(source).is_file() or client is None:
+        return Workflow.load(source), client
+    return Workflow.from_library(client, source), client
+
+
+def _apply_sets(wf: Workflow, sets: list[str]) -> None:
+    for item in sets:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise ParameterError(f"--set takes NAME=VALUE, got {item!r}")
+        wf.set_text(name.strip(), text)
+
+
+def _short(value: Any, width: int = 40) -> str:
+    if isinstance(value, dict) and "name" in value:
+        text = f"<{value['name']}>"
+    else:
+        text = json.dumps(value, ensure_ascii=False) if value is not None else "-"
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    wf, _ = _load(args.workflow, args.url)
+    rows = [("NAME", "LABEL", "VALUE", "FORM", "FED", "ALIASES")]
+    for p in wf.parameters:
+        if p.connected and not p.random and not args.all:
+            continue
+        fed = "random" if p.random else ("edge" if p.connected else "")
+        rows.append((p.name, p.label, _short(p.value), "yes" if p.in_form else "", fed, ",".join(p.aliases)))
+    widths = [min(max(len(r[i]) for r in rows), 48) for i in range(len(rows[0]))]
+    print(f"{wf.name}  (schema {wf.version}, {len(wf.parameters)} inputs)")
+    for row in rows:
+        print("  ".join(cell[:48].ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    print("\naliases: " + ", ".join(f"{a} -> {len(places)} place(s)" for a, places in wf.aliases.items() if places))
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    wf, client = _load(args.workflow, args.url)
+    _apply_sets(wf, args.sets)
+    context: ServerContext | None = client.context() if client is not None else None
+    if args.schema:
+        schema_ctx = ServerContext.from_schema_file(args.schema)
+        context = ServerContext(schema=schema_ctx.schema, models=context.models if context else None,
+                                boards=context.boards if context else None)
+    result = wf.to_batch(context=context) if args.batch else wf.to_graph(context=context)
+    for message in wf.changes + wf.warnings:
+        print(f"invokekit: {message}", file=sys.stderr)
+    if context is not None and context.schema is not None:
+        for problem in wf.preflight(context):
+            print(f"invokekit: pre-flight: {problem}", file=sys.stderr)
+    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0

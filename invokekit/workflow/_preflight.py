@@ -1,0 +1,92 @@
+"""The pre-flight check: would the server accept and be able to run this graph?
+
+Checks a converted graph against the server's own OpenAPI schema (``GET /openapi.json``) and
+model list and reports *every* problem at once, each naming the node (id and label) and field:
+node types the server lacks, required inputs with neither a value nor an edge (an unset model,
+an empty file path), values of the wrong type or out of range, edges from outputs or into inputs
+that do not exist, models the server does not have.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from invokekit.errors import Problem, WorkflowError
+from invokekit.workflow._context import ServerContext
+from invokekit.workflow._nodes import EXTRA_INPUT_NODE_TYPES, RESERVED_FIELDS
+from invokekit.workflow._values import check_schema
+
+
+def _required(prop: dict[str, Any]) -> bool:
+    """What InvokeAI itself requires: ``orig_required`` with no ``orig_default`` (model fields...)."""
+    return bool(prop.get("orig_required")) and "orig_default" not in prop and prop.get("field_kind") == "input"
+
+
+def preflight_graph(graph: dict[str, Any], context: ServerContext, labels: dict[str, str],
+                    batch_fields: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()) -> list[Problem]:
+    """All problems of ``graph``; ``labels`` maps node ids to what the user calls them."""
+    if context.templates() is None:
+        raise WorkflowError("the pre-flight check needs the server's OpenAPI schema (ServerContext.schema)")
+    problems: list[Problem] = []
+    fed = {(e["destination"]["node_id"], e["destination"]["field"]) for e in graph["edges"]} | set(batch_fields)
+    model_keys = {m.get("key") for m in context.models or [] if isinstance(m, dict)}
+
+    def add(node_id: str, field: str | None, message: str) -> None:
+        problems.append(Problem(node_id=node_id, node_label=labels.get(node_id), field=field, message=message))
+
+    for node_id, node in graph["nodes"].items():
+        node_type = node.get("type")
+        template = context.template(node_type) if isinstance(node_type, str) else None
+        if template is None:
+            add(node_id, None, f"node type {node_type!r} does not exist on this server (InvokeAI removed or "
+                               "renamed it, or it comes from a node pack that is not installed)")
+            continue
+        props: dict[str, Any] = template.get("properties", {})
+        for field, prop in props.items():
+            if field in RESERVED_FIELDS or not _required(prop) or (node_id, field) in fed:
+                continue
+            value = node.get(field)
+            if field not in node or value is None:
+                how = "connect it" if prop.get("input") == "connection" else "set it"
+                add(node_id, field, f"required input has no value ({how})")
+            elif value == "" or value == []:
+                add(node_id, field, "required input is empty")
+        open_ended = template.get("additionalProperties") is True or node_type in EXTRA_INPUT_NODE_TYPES
+        for field, value in node.items():
+            if field in ("id", "type"):
+                continue
+            prop = props.get(field)
+            if prop is None:
+                if not open_ended:
+                    add(node_id, field, f"{node_type!r} has no input {field!r} on this server")
+                continue
+            if value is None:
+                continue  # a missing required value is reported above; None is the default otherwise
+            problem = check_schema(value, prop, context)
+            if problem:
+                add(node_id, field, problem)
+            elif context.models is not None and isinstance(value, dict) and "key" in value and "hash" in value \
+                    and value.get("key") not in model_keys:
+                add(node_id, field, f"model {value.get('name')!r} (key {value.get('key')}) is not installed "
+                                    "on this server")
+    for edge in graph["edges"]:
+        _check_edge(edge, graph, context, add)
+    return problems
+
+
+def _check_edge(edge: dict[str, Any], graph: dict[str, Any], context: ServerContext, add: Any) -> None:
+    src, dst = edge["source"], edge["destination"]
+    source = graph["nodes"].get(src["node_id"])
+    target = graph["nodes"].get(dst["node_id"])
+    if source is None or target is None:
+        missing = src["node_id"] if source is None else dst["node_id"]
+        add(missing, None, "an edge refers to this node, which is not in the graph")
+        return
+    outputs = context.output_fields(source["type"])
+    if outputs is not None and src["field"] not in outputs:
+        add(src["node_id"], src["field"], f"{source['type']!r} has no output {src['field']!r} "
+                                          f"(it has {', '.join(sorted(outputs))})")
+    template = context.template(target["type"])
+    if template is not None and target["type"] not in EXTRA_INPUT_NODE_TYPES \
+            and dst["field"] not in template.get("properties", {}):
+        add(dst["node_id"], dst["field"], f"{target['type']!r} has no input {dst['field']!r} to connect to")

@@ -1,0 +1,289 @@
+"""``Workflow``: a workflow file from InvokeAI's editor, its parameters, and its API graph.
+
+The workflow dict stays the single source of truth: ``set`` writes values into it (as the
+editor would), so the graph, the batch and the workflow embedded in the batch always agree.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from invokekit.errors import ParameterError, PreflightError, Problem, WorkflowError
+from invokekit.workflow._aliases import ALIAS_MODEL_TYPE, EdgeIndex, alias_places
+from invokekit.workflow._context import ServerContext
+from invokekit.workflow._convert import Converter, check_batch_sizes
+from invokekit.workflow._load import read_source, validate
+from invokekit.workflow._nodes import Place, is_executable, is_invocation, node_title
+from invokekit.workflow._params import Parameter, list_parameters, resolve_name
+from invokekit.workflow._preflight import preflight_graph
+from invokekit.workflow._resolve import is_model_field
+from invokekit.workflow._values import check_like_current, check_schema
+
+log = logging.getLogger("invokekit.workflow")
+_WORKFLOW_KEYS = ("name", "author", "description", "version", "contact", "tags", "notes", "exposedFields", "meta",
+                  "id", "form")
+
+
+class Workflow:
+    """A validated workflow; see the module docs of :mod:`invokekit.workflow`."""
+
+    def __init__(self, raw: dict[str, Any], *, file: str | None = None) -> None:
+        validate(raw, file)
+        self._raw: dict[str, Any] = copy.deepcopy(raw)
+        self.file = file
+        #: what ``set`` changed beyond plain values (e.g. a random seed replaced), for people to read
+        self.changes: list[str] = []
+        #: warnings of the last conversion (fields the server does not define ...)
+        self.warnings: list[str] = []
+        self._user_set: dict[tuple[str, str], str] = {}
+        #: places set to a model by name, with the model type the alias implies (``None``: any)
+        self._model_types: dict[tuple[str, str], str | None] = {}
+        self._cache: tuple[EdgeIndex, dict[str, list[Place]], list[Parameter]] | None = None
+
+    # --- loading -------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, source: str | Path | bytes | dict[str, Any]) -> Workflow:
+        """From a JSON file path, JSON bytes, or an already parsed dict."""
+        raw, file = read_source(source)
+        return cls(raw, file=file)
+
+    @classmethod
+    def from_library(cls, client: Any, id_or_name: str) -> Workflow:
+        """From the server's workflow library (``client.workflows.get``), by id or name."""
+        record = client.workflows.get(id_or_name)
+        raw = record.get("workflow", record) if isinstance(record, dict) else record
+        if not isinstance(raw, dict):
+            raise WorkflowError(f"the library returned no workflow for {id_or_name!r}")
+        return cls(raw, file=f"library:{id_or_name}")
+
+    def copy(self) -> Workflow:
+        """An independent copy (values set later on one do not affect the other)."""
+        twin = Workflow.__new__(Workflow)
+        twin.__dict__.update(self.__dict__)
+        twin._raw = copy.deepcopy(self._raw)
+        twin.changes, twin.warnings = list(self.changes), list(self.warnings)
+        twin._user_set, twin._model_types = dict(self._user_set), dict(self._model_types)
+        twin._cache = None
+        return twin
+
+    def to_dict(self) -> dict[str, Any]:
+        """The workflow JSON, with every value set so far."""
+        return copy.deepcopy(self._raw)
+
+    # --- inspection ----------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        name = self._raw.get("name")
+        return name if isinstance(name, str) and name else Path(self.file or "workflow").stem
+
+    @property
+    def version(self) -> str:
+        return str(self._raw["meta"]["version"])
+
+    def _state(self) -> tuple[EdgeIndex, dict[str, list[Place]], list[Parameter]]:
+        if self._cache is None:
+            index = EdgeIndex(self._raw)
+            aliases = alias_places(self._raw, index)
+            self._cache = (index, aliases, list_parameters(self._raw, index, aliases))
+        return self._cache
+
+    @property
+    def parameters(self) -> list[Parameter]:
+        """Every input of every invocation node (see :class:`Parameter`)."""
+        return list(self._state()[2])
+
+    @property
+    def aliases(self) -> dict[str, list[tuple[str, str]]]:
+        """Each alias with the (node id, field) places it sets here."""
+        return {a: [p.key for p in places] for a, places in self._state()[1].items()}
+
+    def node_label(self, node_id: str) -> str:
+        """The node's label as the editor shows it (its type when it has none)."""
+        node = self._state()[0].nodes.get(node_id)
+        if node is None:
+            raise WorkflowError("no such node in this workflow", file=self.file, node_id=node_id)
+        return node_title(node)
+
+    @property
+    def output_nodes(self) -> list[str]:
+        """Ids of the nodes whose images are the workflow's results.
+
+        As in InvokeAI's gallery: executable nodes that are not intermediate and save what they
+        make (image-saving invocations are exactly the ones with a ``board`` input).
+        """
+        return [n["id"] for n in self._raw["nodes"] if is_executable(n) and n["data"].get("isIntermediate") is False
+                and "board" in n["data"]["inputs"]]
+
+    # --- setting -------------------------------------------------------------------------------
+    def set(self, values: Mapping[str, Any] | None = None, /, **kw: Any) -> Workflow:
+        """Set parameters by form label, ``node-label.field``, ``node-id.field`` or alias; returns self."""
+        for name, value in {**(values or {}), **kw}.items():
+            places, alias = resolve_name(name, self._state()[2], self._state()[1], self.file)
+            models = self._check_value(name, value, places, alias)
+            for place in places:
+                self._apply(name, place, value)
+                if place.key in models:
+                    self._model_types[place.key] = ALIAS_MODEL_TYPE.get(alias or "")
+                else:
+                    self._model_types.pop(place.key, None)
+            self._cache = None
+        return self
+
+    def set_text(self, name: str, text: str) -> Workflow:
+        """Set from text (command lines): JSON where the field is not a string, else the text itself."""
+        places, _ = resolve_name(name, self._state()[2], self._state()[1], self.file)
+        nodes = self._state()[0].nodes
+        currents = [nodes[p.node_id]["data"]["inputs"][p.field].get("value") for p in places]
+        value: Any = text
+        wants_text = any(isinstance(c, str) for c in currents) or any(
+            is_model_field(p.field, None) or p.field == "board" for p in places)
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = text
+        if not wants_text or isinstance(parsed, dict):
+            value = parsed
+        return self.set({name: value})
+
+    def _check_value(self, name: str, value: Any, places: list[Place], alias: str | None) -> set[tuple[str, str]]:
+        """Raise if ``value`` cannot go into ``places``; return the places that take a model."""
+        models: set[tuple[str, str]] = set()
+        nodes = self._state()[0].nodes
+        for place in places:
+            node = nodes[place.node_id]
+            current = node["data"]["inputs"][place.field].get("value")
+            model = alias in ALIAS_MODEL_TYPE or is_model_field(place.field, None) or (
+                isinstance(current, dict) and "key" in current)
+            problem = check_like_current(value, current, model=model, board=place.field == "board")
+            if problem:
+                raise ParameterError(f"{name}: {problem}", file=self.file, node_id=place.node_id,
+                                     node_label=node_title(node), field=place.field)
+            if model:
+                models.add(place.key)
+        return models
+
+    def _apply(self, name: str, place: Place, value: Any) -> None:
+        index = self._state()[0]
+        node = index.nodes[place.node_id]
+        if place.random_edge:
+            edge = index.feeds.get(place.key)
+            if edge is not None:
+                self._raw["edges"] = [e for e in self._raw["edges"] if e is not edge]
+                source = index.nodes[edge["source"]]
+                self.changes.append(
+                    f"{name}: {node_title(node)}.{place.field} no longer comes from random node "
+                    f"{node_title(source)!r} ({source['data']['type']}); it is fixed at {value!r}")
+        node["data"]["inputs"][place.field]["value"] = copy.deepcopy(value)
+        self._user_set[place.key] = name
+
+    # --- conversion ----------------------------------------------------------------------------
+    def to_graph(self, context: ServerContext | None = None) -> dict[str, Any]:
+        """The API graph ``{"id", "nodes", "edges"}`` InvokeAI's UI would enqueue for this workflow."""
+        return self._convert(context, None)[0]
+
+    def _convert(self, context: ServerContext | None, board: Any) -> tuple[dict[str, Any], Converter]:
+        conv = Converter(self._raw, file=self.file, context=context, auto_board=board, model_types=self._model_types)
+        graph = conv.graph()
+        self.warnings = conv.warnings
+        for message in conv.warnings:
+            log.warning("%s: %s", self.name, message)
+        if context is not None and context.schema is not None:
+            self._check_user_values(graph, context)
+        return graph, conv
+
+    def _check_user_values(self, graph: dict[str, Any], context: ServerContext) -> None:
+        for (node_id, field), name in self._user_set.items():
+            node = graph["nodes"].get(node_id)
+            prop = context.input_schema(node["type"], field) if node else None
+            if node is None or prop is None or field not in node:
+                continue
+            problem = check_schema(node[field], prop, context)
+            if problem:
+                raise ParameterError(f"{name}: {problem}", file=self.file, node_id=node_id,
+                                     node_label=self.node_label(node_id), field=field)
+
+    def to_batch(self, context: ServerContext | None = None, runs: int = 1,
+                 sweep: Mapping[str, list[Any]] | None = None, board: Any = None) -> dict[str, Any]:
+        """The ``batch`` body of ``enqueue_batch`` (without ``batch_id``; the client adds it).
+
+        ``sweep={"seed": [1, 2, 3]}`` adds one batch-data list per name (lists of different names
+        multiply); an alias with several places zips them. ``board`` is where images go (a name,
+        an id, or ``{"board_id": ...}``; it stands in for the UI's auto-add board).
+        """
+        if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+            raise ParameterError(f"runs must be a whole number >= 1, got {runs!r}", file=self.file)
+        wf = self.copy() if sweep else self
+        sweep_data = wf._sweep_data(sweep or {}, context)
+        graph, conv = wf._convert(context, board)
+        data = conv.batch_data() + sweep_data
+        check_batch_sizes(data, self.file)
+        return {"graph": graph, "workflow": wf._embedded_workflow(), "data": data, "runs": runs,
+                "origin": "workflows", "destination": "gallery"}
+
+    def _sweep_data(self, sweep: Mapping[str, Any], context: ServerContext | None) -> list[list[dict[str, Any]]]:
+        data: list[list[dict[str, Any]]] = []
+        for name, values in sweep.items():
+            if not isinstance(values, list | tuple) or not values:
+                raise ParameterError(f"sweep {name!r} needs a non-empty list of values", file=self.file, field=name)
+            places, alias = resolve_name(name, self._state()[2], self._state()[1], self.file)
+            for value in values:
+                self._check_value(name, value, places, alias)
+                if isinstance(value, dict) or alias in ("model", "vae", "board") or any(
+                        is_model_field(p.field, None) or p.field == "board" for p in places):
+                    raise ParameterError(f"sweep {name!r}: models and boards cannot be swept in one batch (InvokeAI "
+                                         "batch data holds strings, numbers and images); submit one per value",
+                                         file=self.file, field=name)
+                self._check_schema_value(name, value, places, context)
+            self.set({name: values[0]})
+            data.append([{"node_path": p.node_id, "field_name": p.field, "items": list(values)} for p in places])
+        return data
+
+    def _check_schema_value(self, name: str, value: Any, places: list[Place], context: ServerContext | None) -> None:
+        if context is None or context.schema is None:
+            return
+        nodes = self._state()[0].nodes
+        for place in places:
+            prop = context.input_schema(nodes[place.node_id]["data"]["type"], place.field)
+            problem = check_schema(value, prop, context) if prop else None
+            if problem:
+                raise ParameterError(f"{name}: {problem}", file=self.file, node_id=place.node_id,
+                                     node_label=self.node_label(place.node_id), field=place.field)
+
+    def _embedded_workflow(self) -> dict[str, Any]:
+        """The workflow as the UI embeds it in a batch (``buildWorkflowFast``), without its id."""
+        out = {k: copy.deepcopy(self._raw[k]) for k in _WORKFLOW_KEYS if k in self._raw and k != "id"}
+        out["nodes"] = [{k: copy.deepcopy(n[k]) for k in ("id", "type", "data", "position") if k in n}
+                        for n in self._raw["nodes"]]
+        edge_keys = {"default": ("id", "type", "source", "target", "sourceHandle", "targetHandle", "hidden"),
+                     "collapsed": ("id", "type", "source", "target")}
+        out["edges"] = [{k: e[k] for k in edge_keys[e["type"]] if k in e} for e in self._raw["edges"]]
+        return out
+
+    # --- pre-flight ----------------------------------------------------------------------------
+    def preflight(self, context: ServerContext) -> list[Problem]:
+        """Every problem the server would find (or fail on), without sending anything."""
+        problems: list[Problem] = []
+        conv = Converter(self._raw, file=self.file, context=context, model_types=self._model_types, problems=problems)
+        graph = conv.graph()
+        try:
+            data = conv.batch_data()
+        except WorkflowError as exc:
+            problems.append(Problem(exc.node_id or "", exc.node_label, exc.field, exc.reason))
+            data = []
+        batch_fields = {(d["node_path"], d["field_name"]) for inner in data for d in inner}
+        labels = {n["id"]: node_title(n) for n in self._raw["nodes"] if is_invocation(n)}
+        return problems + preflight_graph(graph, context, labels, batch_fields)
+
+    def check(self, context: ServerContext) -> None:
+        """Raise :class:`PreflightError` listing every problem, if there is any."""
+        problems = self.preflight(context)
+        if problems:
+            raise PreflightError(problems, file=self.file)
+
+    def __repr__(self) -> str:
+        return f"Workflow({self.name!r}, version={self.version}, nodes={len(self._raw['nodes'])})"
