@@ -1,0 +1,140 @@
+"""`invokekit run` and `invokekit resume` against the real sandbox server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from invokekit._journal import Journal, read_journal
+from invokekit.cli import main
+from invokekit.client import Client
+
+SDXL = "Text to Image - SDXL"
+
+
+def tiny_sdxl_args(sandbox, out: Path, *extra: str) -> list[str]:
+    return [
+        "run", SDXL, "--url", sandbox.url, "--db", str(sandbox.db_path), "--out", str(out), "--json",
+        "--model", "tiny-sdxl", "--set", "vae=tiny-sdxl-vae", "--set", "positive_prompt=a lighthouse",
+        "--set", "width=128", "--set", "height=192", "--set", "steps=2", *extra,
+    ]  # fmt: skip
+
+
+def run_json(capsys, argv: list[str]) -> tuple[int, dict]:
+    status = main(argv)
+    out = capsys.readouterr().out
+    return status, json.loads(out)
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("monitor", ["api", "db", "events"])
+def test_run_the_shipped_sdxl_workflow_with_each_monitor(invokeai_sandbox, tmp_path, capsys, monitor) -> None:
+    status, report = run_json(capsys, tiny_sdxl_args(invokeai_sandbox, tmp_path, "--monitor", monitor))
+    assert status == 0
+    [item] = report["items"]
+    assert item["status"] == "completed"
+    [image] = item["images"]
+    assert (image["width"], image["height"]) == (128, 192)
+    with Image.open(image["path"]) as img:
+        assert img.format == "PNG" and img.size == (128, 192)
+    assert Path(image["path"]).parent == tmp_path
+    assert {"load", "convert", "submit", "wait", "download"} <= set(report["timings"]["client"])
+    [entry] = read_journal(tmp_path / "invokekit-journal.jsonl")
+    assert entry.batch_id == report["batch_id"] and entry.downloads_done
+
+
+@pytest.mark.server
+def test_a_sweep_of_seeds_gives_distinct_images(invokeai_sandbox, tmp_path, capsys) -> None:
+    status, report = run_json(capsys, tiny_sdxl_args(invokeai_sandbox, tmp_path, "--sweep", "seed=1,2,3,4"))
+    assert status == 0 and len(report["items"]) == 4
+    paths = [Path(i["images"][0]["path"]) for i in report["items"]]
+    assert len({p.read_bytes() for p in paths}) == 4
+
+
+@pytest.mark.server
+def test_unknown_parameter_is_refused_before_anything_is_sent(invokeai_sandbox, tmp_path, capsys) -> None:
+    status = main(tiny_sdxl_args(invokeai_sandbox, tmp_path, "--set", "no_such_thing=3"))
+    assert status == 2
+    assert "no_such_thing" in capsys.readouterr().err
+    assert not (tmp_path / "invokekit-journal.jsonl").exists()
+
+
+@pytest.mark.server
+def test_incomplete_workflow_fails_preflight_with_nothing_sent(invokeai_sandbox, tmp_path, capsys) -> None:
+    status = main(["run", SDXL, "--url", invokeai_sandbox.url, "--out", str(tmp_path), "--set", "vae=tiny-sdxl-vae"])
+    assert status == 2
+    assert "model" in capsys.readouterr().err.lower()
+    assert not (tmp_path / "invokekit-journal.jsonl").exists()
+
+
+FAILING_GRAPH = {
+    "nodes": {"blur": {"id": "blur", "type": "img_blur", "image": {"image_name": "missing.png"}, "use_cache": False}},
+    "edges": [],
+}
+
+
+@pytest.mark.server
+def test_a_failed_item_makes_the_exit_status_non_zero(invokeai_sandbox, tmp_path, capsys) -> None:
+    graph = tmp_path / "graph.json"
+    graph.write_text(json.dumps(FAILING_GRAPH))
+    status, report = run_json(
+        capsys, ["run", str(graph), "--url", invokeai_sandbox.url, "--out", str(tmp_path / "o"), "--json"]
+    )
+    assert status == 1
+    [item] = report["items"]
+    assert item["status"] == "failed" and item["images"] == [] and "not found" in item["error_message"].lower()
+
+
+SUBMIT_AND_DIE = """
+import os, signal, sys
+from invokekit.client import Client
+graph = {
+    "nodes": {
+        "blank": {"id": "blank", "type": "blank_image", "width": 16, "height": 16, "is_intermediate": True},
+        "resize": {"id": "resize", "type": "img_resize", "width": 27, "height": 19, "use_cache": False},
+    },
+    "edges": [{"source": {"node_id": "blank", "field": "image"},
+               "destination": {"node_id": "resize", "field": "image"}}],
+}
+Client(sys.argv[1]).submit(graph, runs=2, journal=sys.argv[2])
+os.kill(os.getpid(), signal.SIGKILL)  # the kernel dies between submit and download
+"""
+
+
+@pytest.mark.server
+def test_resume_after_the_process_died_between_submit_and_download(invokeai_sandbox, tmp_path, capsys) -> None:
+    journal = tmp_path / "out" / "invokekit-journal.jsonl"
+    died = subprocess.run([sys.executable, "-c", textwrap.dedent(SUBMIT_AND_DIE), invokeai_sandbox.url, str(journal)])
+    assert died.returncode == -9
+    [entry] = read_journal(journal)
+    assert len(entry.item_ids or []) == 2 and not entry.downloads_done
+
+    status, report = run_json(capsys, ["resume", str(journal), "--monitor", "api", "--json"])
+    assert status == 0 and report["batch_id"] == entry.batch_id
+    paths = [Path(i["images"][0]["path"]) for i in report["items"]]
+    assert [p.parent for p in paths] == [journal.parent] * 2
+    assert all(Image.open(p).size == (27, 19) for p in paths)
+    [entry] = read_journal(journal)
+    assert entry.downloads_done and set(entry.downloaded) == {p.name for p in paths}
+
+    assert main(["resume", str(journal)]) == 0  # nothing left to do
+    assert "nothing to resume" in capsys.readouterr().out
+
+
+@pytest.mark.server
+def test_resume_recovers_items_when_the_process_died_during_the_post(invokeai_sandbox, tmp_path, capsys) -> None:
+    journal = Journal(tmp_path / "j.jsonl")
+    batch = {"batch_id": str(uuid.uuid4()), "graph": json.loads(json.dumps(FAILING_GRAPH)), "runs": 1}
+    with Client(invokeai_sandbox.url) as client:
+        journal.submitted(batch["batch_id"], url=client.url, queue_id="default", output_nodes=None, labels={})
+        client.transport.post_json("/api/v1/queue/default/enqueue_batch", {"batch": batch})  # its answer "lost"
+    status, report = run_json(capsys, ["resume", str(journal.path), "--monitor", "api", "--json"])
+    assert status == 1 and report["batch_id"] == batch["batch_id"]
+    assert [i["status"] for i in report["items"]] == ["failed"]
