@@ -72,10 +72,7 @@ class Job:
     def _monitor(self, monitor: str | Monitor, db_path: str | os.PathLike[str] | None) -> tuple[Monitor, bool]:
         if isinstance(monitor, Monitor):
             return monitor, False
-        try:
-            from invokekit.monitors import make_monitor
-        except ImportError:  # TEMPORARY until the monitors package lands
-            return _FallbackPoll(self.client), True
+        from invokekit.monitors import make_monitor
 
         path = db_path if db_path is not None else self.client.db_path
         return make_monitor(monitor, self.client.transport, db_path=path, queue_id=self.queue_id), True
@@ -173,35 +170,6 @@ class Job:
     def images(self) -> list[Any]:
         """Every output image of every item (after ``wait``), in item order."""
         return [ref for r in self.results or [] for ref in r.images]
-
-
-class _FallbackPoll(Monitor):  # TEMPORARY: removed once invokekit.monitors.make_monitor exists
-    name = "api"
-
-    def __init__(self, client: Client) -> None:
-        super().__init__()
-        self._client = client
-
-    def watch(self, item_ids, *, timeout=None, on_update=None):  # type: ignore[no-untyped-def]
-        import time
-
-        end = None if timeout is None else time.monotonic() + timeout
-        seen: dict[int, StatusUpdate] = {}
-        while True:
-            for s in self._client.queue.summaries(list(item_ids)):
-                upd = StatusUpdate(item_id=int(s["item_id"]), status=s["status"], backend="api",
-                                   completed_at=s.get("completed_at"))
-                if int(s["item_id"]) not in seen or seen[int(s["item_id"])].status != upd.status:
-                    seen[upd.item_id] = upd
-                    if on_update:
-                        on_update(upd)
-            if all(i in seen and seen[i].terminal for i in item_ids):
-                return seen
-            if end is not None and time.monotonic() > end:
-                from invokekit.errors import JobTimeout
-
-                raise JobTimeout("timeout")
-            time.sleep(0.1)
 
 
 __all__ = ["Job"]
