@@ -42,20 +42,28 @@ def accepts(workflow: Any, name: str, value: Any) -> bool:
 
 
 def current_values(workflow: Any) -> dict[str, Any]:
-    """The workflow's own parameter values by name, to start the controls from them."""
+    """The workflow's own values by friendly name (alias), to start the controls from them.
+
+    Only settable places count (an input fed by an edge shows a placeholder, not the value used),
+    and aliases win over labels: "Positive Prompt" may label several inputs, the alias only one.
+    """
+    params = [p for p in getattr(workflow, "parameters", []) or [] if getattr(p, "settable", True)]
     values: dict[str, Any] = {}
-    for param in getattr(workflow, "parameters", []) or []:
-        value = getattr(param, "value", None)
-        if value is None:
-            continue
+    for param in params:
         for alias in getattr(param, "aliases", ()) or ():
-            values.setdefault(str(alias), value)
-        for attr in ("name", "key", "label"):
+            if param.value is not None:
+                values.setdefault(str(alias), param.value)
+    for param in params:
+        for attr in ("name", "label"):
             name = getattr(param, attr, None)
-            if isinstance(name, str) and value is not None:
-                values.setdefault(name, value)
-                values.setdefault(name.lower().replace(" ", "_"), value)
+            if isinstance(name, str) and param.value is not None:
+                values.setdefault(name.lower().replace(" ", "_"), param.value)
     return values
+
+
+def plain(value: Any) -> Any:
+    """A float that is a whole number as an int: what an integer-valued field in a workflow accepts."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _dropdown(options: Sequence[str], value: Any, description: str) -> widgets.Dropdown:
@@ -167,7 +175,7 @@ def build_controls(
         "vae": Control("vae", _dropdown(vae_models, get("vae", "vae_model"), "VAE"), ("vae", "vae_model")),
     }
     for control in controls.values():
-        probe = control.widget.value
+        probe = plain(control.widget.value)
         for name in control.candidates:
             if probe is not None and accepts(workflow, name, probe):
                 control.param = name
@@ -184,4 +192,6 @@ def random_seed() -> int:
 
 def values_to_set(controls: dict[str, Control]) -> dict[str, Any]:
     """The ``workflow.set(**values)`` arguments for every bound control (empty prompts included)."""
-    return {c.param: c.widget.value for c in controls.values() if c.param is not None and c.widget.value is not None}
+    return {
+        c.param: plain(c.widget.value) for c in controls.values() if c.param is not None and c.widget.value is not None
+    }

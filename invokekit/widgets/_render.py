@@ -60,6 +60,21 @@ def _flatten(prefix: str, value: Any, rows: list[tuple[str, Any]]) -> None:
         rows.append((prefix, value))
 
 
+def _timings_rows(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The rows a reader wants from ``Timings.as_dict()``: client stages, total, server means."""
+    rows: list[tuple[str, Any]] = list(data["client"].items())
+    rows.append(("total", data.get("total")))
+    server = data.get("server") or {}
+    count = len(data.get("items") or [])
+    per = f" (mean of {count})" if count > 1 else ""
+    rows += [
+        (f"server: queued{per}", server.get("queued_mean")),
+        (f"server: run{per}", server.get("run_mean")),
+        (f"noticed after completion{per}", server.get("detect_latency_mean")),
+    ]
+    return rows
+
+
 def timings_html(timings: Any) -> str:
     """An HTML table of the per-stage timings of a run.
 
@@ -78,7 +93,10 @@ def timings_html(timings: Any) -> str:
         else:
             return f"<pre>{html.escape(str(timings))}</pre>"
     rows: list[tuple[str, Any]] = []
-    _flatten("", data, rows)
+    if isinstance(data, Mapping) and isinstance(data.get("client"), Mapping):
+        rows = _timings_rows(data)
+    else:
+        _flatten("", data, rows)
     body = "".join(
         f"<tr><td style='padding:0 12px 0 0'>{html.escape(name)}</td>"
         f"<td style='text-align:right'>{_seconds(value)}</td></tr>"

@@ -63,11 +63,17 @@ def test_timings_html_renders_nested_stages_and_items() -> None:
         }
     )
     assert "<table" in html
-    assert "client.convert" in html and "12 ms" in html
-    assert "client.wait" in html and "2.25 s" in html
-    assert "item 7.run" in html
-    assert "queued_mean" not in html  # unknown values are left out, not shown as None
+    assert ">convert<" in html and "12 ms" in html
+    assert ">wait<" in html and "2.25 s" in html
+    assert "server: run" in html and "1.50 s" in html
+    assert "server: queued" not in html  # unknown values are left out, not shown as None
     assert timings_html(None) == ""
+
+
+def test_timings_html_flattens_other_mappings() -> None:
+    html = timings_html({"a": {"b": 0.5}, "items": [{"item_id": 7, "run": 1.5}]})
+    assert "a.b" in html and "500 ms" in html
+    assert "item 7.run" in html
 
 
 def test_timings_html_uses_as_dict_of_a_timings_object() -> None:

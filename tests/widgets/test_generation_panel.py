@@ -1,0 +1,140 @@
+"""GenerationPanel without a browser: set values, click, and check the panel and the real server.
+
+``button.click()`` runs the same handler a browser click runs; there is no front end here, so
+everything is asserted on widget state (values, children), never on ``Output`` captures.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+import pytest
+
+from invokekit import Client, InvokekitError
+from invokekit.widgets import GenerationPanel
+
+WORKFLOW = "Text to Image - SDXL"
+
+
+@pytest.fixture(scope="module")
+def client(invokeai_sandbox: Any) -> Client:
+    return Client(invokeai_sandbox.url, db_path=invokeai_sandbox.db_path)
+
+
+@pytest.fixture
+def workflow(client: Client, invokeai_sandbox: Any) -> Any:
+    wf = client.workflow(WORKFLOW)
+    wf.set(model=invokeai_sandbox.models["main"], vae=invokeai_sandbox.models["vae"], width=128, height=128, steps=3)
+    return wf
+
+
+def _graph_text(client: Client, item_id: int) -> str:
+    return str(client.queue.item(item_id)["session"]["graph"])
+
+
+@pytest.mark.server
+def test_panel_offers_what_the_server_and_workflow_have(client: Client, workflow: Any, tmp_path: Path) -> None:
+    panel = GenerationPanel(workflow, client, out_dir=tmp_path)
+    c = {k: v.widget for k, v in panel.controls.items()}
+    assert "tiny-sdxl" in c["model"].options and c["model"].value == "tiny-sdxl"
+    assert "tiny-sdxl-vae" in c["vae"].options
+    assert {"euler", "dpmpp_2m_sde_k", "ddim"} <= set(c["scheduler"].options)
+    assert (c["width"].value, c["height"].value, c["steps"].value) == (128, 128, 3)
+    assert all(control.param is not None for control in panel.controls.values()), "SDXL t2i has every knob"
+    assert not any(w.disabled for w in c.values())
+    assert panel.state == "idle" and not panel.generate_button.disabled and panel.cancel_button.disabled
+    assert panel.error_box.value == ""
+
+
+@pytest.mark.server
+def test_generate_runs_the_job_and_fills_the_panel(client: Client, workflow: Any, tmp_path: Path) -> None:
+    panel = GenerationPanel(workflow, client, out_dir=tmp_path, monitor="events")
+    panel.controls["positive_prompt"].widget.value = "a headless lighthouse, widget test"
+    panel.controls["scheduler"].widget.value = "euler"
+    panel.random_seed.value = False
+    seed = random.randint(1, 2**31)  # a new graph each time: identical graphs come from the server's cache
+    panel.controls["seed"].widget.value = seed
+
+    panel.generate_button.click()
+    # the click returns at once: the job runs in the background and the kernel stays free
+    assert panel.state == "running"
+    assert panel.generate_button.disabled and not panel.cancel_button.disabled
+
+    assert panel.wait(timeout=180) == "completed", panel.error_box.value
+    assert not panel.generate_button.disabled and panel.cancel_button.disabled
+    assert panel.progress.value == 1.0 and panel.progress.bar_style == "success"
+    assert panel.updates_seen > 0
+    assert panel.previews_seen > 0, "invocation_progress previews reach the panel with the events monitor"
+    assert len(panel.images) == 1 and panel.images[0].parent == tmp_path
+    [thumb] = panel.gallery.children
+    assert isinstance(thumb, widgets.Image) and thumb.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert panel.preview.value == panel.images[0].read_bytes()
+    for stage in ("submit", "wait", "download"):
+        assert stage in panel.timings.value
+    assert "done" in panel.status.value
+
+    # the server really ran what the panel showed
+    [result] = panel.results
+    assert result.status == "completed"
+    assert f"item {result.item_id}" in panel.status.value
+    graph = _graph_text(client, result.item_id)
+    assert "a headless lighthouse, widget test" in graph and str(seed) in graph and "'euler'" in graph
+
+    # a second run keeps the first image in the gallery, newest first; random seed picks a new seed
+    panel.random_seed.value = True
+    panel.generate_button.click()
+    assert panel.wait(timeout=180) == "completed", panel.error_box.value
+    assert len(panel.gallery.children) == 2 and len(panel.images) == 2
+    assert panel.results[0].item_id > result.item_id
+
+
+@pytest.mark.server
+def test_an_invalid_value_is_shown_in_the_panel(client: Client, workflow: Any, tmp_path: Path) -> None:
+    panel = GenerationPanel(workflow, client, out_dir=tmp_path)
+    panel.controls["width"].widget.value = 130  # noise width must be a multiple of 8
+    panel.generate_button.click()
+    assert panel.wait(timeout=60) == "error"
+    assert isinstance(panel.error, InvokekitError)
+    assert "width" in panel.error_box.value and "130" in panel.error_box.value
+    assert "error" in panel.status.value
+    assert panel.progress.bar_style == "danger"
+    assert not panel.generate_button.disabled, "an error must not leave a dead button"
+    assert panel.gallery.children == ()
+
+    panel.controls["width"].widget.value = 128  # fixing the value makes the next click work
+    panel.generate_button.click()
+    assert panel.wait(timeout=180) == "completed", panel.error_box.value
+    assert panel.error_box.value == ""
+
+
+@pytest.mark.server
+def test_an_unknown_model_is_an_error_in_the_panel(client: Client, workflow: Any, tmp_path: Path) -> None:
+    panel = GenerationPanel(workflow, client, out_dir=tmp_path)
+    model = panel.controls["model"].widget
+    model.options = [*model.options, "no-such-model"]
+    model.value = "no-such-model"
+    panel.generate_button.click()
+    assert panel.wait(timeout=60) == "error"
+    assert "no-such-model" in panel.error_box.value
+    assert not panel.generate_button.disabled
+
+
+@pytest.mark.server
+def test_cancel_stops_the_running_job(client: Client, workflow: Any, tmp_path: Path) -> None:
+    panel = GenerationPanel(workflow, client, out_dir=tmp_path, monitor="api")
+    panel.controls["steps"].widget.value = 200
+    panel.controls["width"].widget.value = panel.controls["height"].widget.value = 512
+    panel.generate_button.click()
+    deadline = time.monotonic() + 60
+    while panel.job is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert panel.job is not None, panel.error_box.value
+    panel.cancel_button.click()
+    assert panel.wait(timeout=120) == "canceled", panel.error_box.value
+    assert client.queue.item(panel.job.item_ids[0])["status"] == "canceled"
+    assert panel.gallery.children == ()
+    assert not panel.generate_button.disabled and panel.cancel_button.disabled
