@@ -7,7 +7,6 @@ exists is always complete and two processes never build at once.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from invokekit.sandbox._layout import Layout
-from invokekit.sandbox._proc import StatusCallback, run_logged
+from invokekit.sandbox._proc import StatusCallback, clean_env, run_logged
 
 BUILDER = Path(__file__).with_name("_tiny_models.py")
 
@@ -34,7 +33,7 @@ def ensure_model_files(layout: Layout, *, status: StatusCallback | None = None) 
             return layout.main_model, layout.vae_model
         if status:
             status(f"building the tiny SDXL models in {layout.models_dir}")
-        env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONHASHSEED="0")
+        env = clean_env(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONHASHSEED="0")
         tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=layout.models_dir))
         try:
             run_logged(

@@ -17,7 +17,18 @@ from invokekit.errors import SandboxError
 StatusCallback = Callable[[str], None]
 
 # lines of pip / build output worth showing as the status line
-_INTERESTING = ("Collecting", "Downloading", "Installing", "Successfully", "Building", "built", "ERROR", "error")
+_INTERESTING = ("Collecting", "Installing", "Successfully", "built", "ERROR", "error")
+
+
+# variables of the caller's python that must not leak into the InvokeAI venv's processes
+_FOREIGN_PYTHON_VARS = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The current environment without the caller's python settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN_PYTHON_VARS}
+    env.update(extra)
+    return env
 
 
 def print_status(message: str) -> None:
@@ -61,7 +72,7 @@ def run_logged(
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=dict(env) if env is not None else None,
+                env=dict(env) if env is not None else clean_env(),
                 text=True,
                 errors="replace",
             )

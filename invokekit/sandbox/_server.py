@@ -19,7 +19,7 @@ from pathlib import Path
 
 from invokekit.client import Transport
 from invokekit.errors import SandboxError, ServerError
-from invokekit.sandbox._proc import tail
+from invokekit.sandbox._proc import clean_env, tail
 
 HOST = "127.0.0.1"
 _RUNNING_RE = re.compile(r"Invoke running on https?://[^:\s]+:(\d+)")
@@ -71,7 +71,7 @@ def write_config(root: Path, port: int) -> Path:
 def start(invokeai_web: Path, root: Path, log_path: Path) -> subprocess.Popen[bytes]:
     """Launch ``invokeai-web --root ROOT`` in a new session, output appended to ``log_path``."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, INVOKEAI_ROOT=str(root))
+    env = clean_env(INVOKEAI_ROOT=str(root))
     with open(log_path, "ab") as log:
         log.write(f"\n$ {invokeai_web} --root {root}\n".encode())
         log.flush()
