@@ -98,8 +98,8 @@ class Sandbox:
         state = self._read_state()
         if state is None or not _server.is_server_of(int(state["pid"]), self.root):
             return None
-        if _server.version(state["url"], timeout=10.0) is None:
-            return None
+        if _server.version(state["url"], timeout=10.0) is None and _server.version(state["url"], timeout=30.0) is None:
+            return None  # alive but silent for 40 s: hung (a busy server still answers this async route)
         self._state = state
         return state
 
@@ -149,8 +149,10 @@ class Sandbox:
     def down(self) -> None:
         """Stop this sandbox's server (SIGTERM, then SIGKILL) and forget its state; no-op if not running."""
         with self._lock:
+            pids = set(_server.servers_of(self.root))  # also any server of this root whose state was lost
             state = self._read_state()
-            pids = {int(state["pid"])} if state and _server.is_server_of(int(state["pid"]), self.root) else set()
+            if state and _server.is_server_of(int(state["pid"]), self.root):
+                pids.add(int(state["pid"]))
             if self._proc is not None:
                 pids.add(self._proc.pid)
             for pid in pids:
@@ -213,11 +215,10 @@ class Sandbox:
         return port
 
     def _start(self) -> dict[str, Any]:
-        stale = self._read_state()
-        if stale is not None and _server.is_server_of(int(stale["pid"]), self.root):
-            # our server, alive but not answering (hung): it holds the root's database, so stop it
-            self._say(f"stopping the unresponsive sandbox server (pid {stale['pid']})")
-            _server.stop(int(stale["pid"]))
+        for pid in _server.servers_of(self.root):
+            # a server of this root that is hung or lost its state file: it holds the root's database
+            self._say(f"stopping an unresponsive or untracked server of {self.root} (pid {pid})")
+            _server.stop(pid)
         self.layout.state_file(self.name).unlink(missing_ok=True)
         self.ensure_installed()
         root = self.root

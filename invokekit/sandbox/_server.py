@@ -89,7 +89,7 @@ def start(invokeai_web: Path, root: Path, log_path: Path) -> subprocess.Popen[by
 def _reported_port(log_path: Path, offset: int) -> int | None:
     try:
         with open(log_path, "rb") as fh:
-            fh.seek(offset)
+            fh.seek(offset if offset <= os.fstat(fh.fileno()).st_size else 0)  # the log may have been truncated
             text = fh.read().decode("utf-8", "replace")
     except OSError:
         return None
@@ -153,18 +153,40 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def _cmdline(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return [a.decode("utf-8", "replace") for a in fh.read().split(b"\0") if a]
+    except OSError:
+        return None
+
+
+def _serves(argv: list[str], root: Path) -> bool:
+    return any(a.endswith("invokeai-web") for a in argv) and str(root) in argv
+
+
 def is_server_of(pid: int, root: Path) -> bool:
     """True if ``pid`` is an ``invokeai-web`` serving ``root`` (guards against a reused pid)."""
     if not pid_alive(pid):
         return False
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            argv = [a.decode("utf-8", "replace") for a in fh.read().split(b"\0") if a]
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True  # cannot tell (no /proc): trust the state file
-    return any(a.endswith("invokeai-web") for a in argv) and str(root) in argv
+    if not Path("/proc/self").exists():
+        return True  # no /proc to look at (not Linux): trust the state file
+    argv = _cmdline(pid)
+    return argv is not None and _serves(argv, root)
+
+
+def servers_of(root: Path) -> list[int]:
+    """Pids of every live ``invokeai-web`` serving ``root``, found in /proc (empty without /proc)."""
+    proc = Path("/proc")
+    found = []
+    if not (proc / "self").exists():
+        return found
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            argv = _cmdline(int(entry.name))
+            if argv and _serves(argv, root) and pid_alive(int(entry.name)):
+                found.append(int(entry.name))
+    return found
 
 
 def _reap(pid: int) -> None:

@@ -67,7 +67,7 @@ def test_server_exiting_during_start_reports_the_log_tail() -> None:
 
 
 @pytest.mark.server
-def test_port_in_use_is_replaced_and_reported_and_down_leaves_no_process() -> None:
+def test_port_in_use_is_replaced_and_reported_and_exit_leaves_no_process() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
         busy.bind((HOST, 0))
         busy.listen()
@@ -83,6 +83,8 @@ def test_port_in_use_is_replaced_and_reported_and_down_leaves_no_process() -> No
                 pid = sandbox.pid
                 assert pid_alive(pid)
                 assert sandbox.layout.state_file(sandbox.name).exists()
+                # even with its state file lost, down() finds the server of this root and stops it
+                sandbox.layout.state_file(sandbox.name).unlink()
             assert not pid_alive(pid)
             assert _group_members(pid) == []
             assert not sandbox.layout.state_file(sandbox.name).exists()
