@@ -41,16 +41,17 @@ class _SocketState:
         self.need_subscribe = False
         self.poll_now = False
         self.connects = 0
+        self.closing = False
 
 
 class EventMonitor(TrackedMonitor):
     """Follow ``queue_item_status_changed`` and ``invocation_progress`` on ``/ws/socket.io``.
 
     ``url`` is the socket.io server (default: the transport's URL). ``checks`` counts the API
-    requests of the safety net (``events`` counts socket events about watched items,
-    ``reconnects`` the reconnections). The socket is opened for each :meth:`watch` and closed
-    when it returns, so a monitor never leaves threads behind. ``client`` is the live
-    ``socketio.Client`` during a watch (None otherwise).
+    requests of the safety net; ``events`` counts socket events about watched items, ``drops``
+    the connections lost mid-wait and ``reconnects`` the reconnections. The socket is opened for
+    each :meth:`watch` and closed when it returns, so a monitor never leaves threads behind.
+    ``client`` is the live ``socketio.Client`` during a watch (None otherwise).
     """
 
     name = "events"
@@ -75,6 +76,7 @@ class EventMonitor(TrackedMonitor):
         self.api = ApiMonitor(transport, queue_id=queue_id, fast=fast, slow=slow)
         self.events = 0
         self.reconnects = 0
+        self.drops = 0
         self.client: socketio.Client | None = None
 
     # --- socket lifecycle -----------------------------------------------------------------------
@@ -107,6 +109,7 @@ class EventMonitor(TrackedMonitor):
             self._loop(client, state, tracker, deadline)
         finally:
             self.client = None
+            state.closing = True
             _shutdown(client)
 
     def _auth(self) -> dict[str, str] | None:
@@ -125,10 +128,13 @@ class EventMonitor(TrackedMonitor):
             tracker.wake()
 
         def on_disconnect(*_reason: Any) -> None:
-            log.info("socket.io connection to %s lost; polling the API until it is back", self.url)
             with state.lock:
                 state.subscribed = False
                 state.poll_now = True
+                if state.closing:
+                    return
+                self.drops += 1
+            log.info("socket.io connection to %s lost; polling the API until it is back", self.url)
             tracker.wake()
 
         def on_status(data: dict[str, Any]) -> None:
