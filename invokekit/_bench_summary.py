@@ -48,13 +48,22 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
     overhead = _get(stages, "client_overhead_ms", "median")
-    slowest = _get(stages, "slowest_client_stage")
-    out.append(_target(
-        "client overhead per job < 15 ms median (loopback)", overhead, "ms",
-        None if overhead is None else overhead < 15,
-        "not measured (stage_timings did not run)" if overhead is None else
-        f"client's own work per job (total - server queued - server run); largest stage: {slowest}",
-    ))
+    parts = sorted(((k, v.get("median")) for k, v in (_get(stages, "client_stage_ms") or {}).items()
+                    if isinstance(v, Mapping) and v.get("median") is not None), key=lambda kv: -kv[1])
+    why = "not measured (stage_timings did not run)"
+    if overhead is not None:
+        why = ("total - server queued - server run, median; stages: "
+               + ", ".join(f"{k} {v:.1f} ms" for k, v in parts)
+               + "; the rest is reading the finished item back and gaps between stages")
+        if overhead >= 15:
+            why += (" - submit and download are server round trips: the server's request handling (stalled"
+                    " while it runs its after-job gc.collect, and by CPU contention) counts here, since it is"
+                    " neither queued nor run time")
+        cpu = _get(stages, "client_cpu_ms", "median")
+        if cpu is not None:
+            why += f"; the client's own CPU per job: {cpu:.1f} ms"
+    out.append(_target("client overhead per job < 15 ms median (loopback)", overhead, "ms",
+                       None if overhead is None else overhead < 15, why))
 
     push = _get(lat, "backends", "events", "latency_client_ms", "median")
     if push is None:
@@ -79,6 +88,13 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not met:
             why += (" - latency is bounded below by half the poll interval; a shorter interval costs CPU"
                     if db_lat >= 5 else " - polling this often costs more than 1% of a core")
+    for label, data in sorted((_get(lat, "backends") or {}).items()):
+        if label.startswith("db:") and isinstance(data, Mapping) and not data.get("skipped"):
+            v_lat = _get(data, "latency_client_ms", "median") or _get(data, "latency_server_ms", "median")
+            v_share = data.get("cpu_share")
+            if v_lat is not None and v_share is not None:
+                why += (f"; variant {label} (poll interval at most {(data.get('poll_slow_s') or 0) * 1000:g} ms):"
+                        f" p50 {v_lat:.2f} ms, {v_share * 100:.2f}% of a core")
     out.append(_target("SQLite polling p50 < 5 ms with < 1% of a core", db_lat, "ms", met, why))
 
     ratio = _get(lat, "check_cost", "api_over_db")
@@ -110,11 +126,18 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
         same_checks = first.get("checks_per_cycle") == last.get("checks_per_cycle")
         t1, tn = first.get("cycle_ms"), last.get("cycle_ms")
         t_ratio = (tn / t1) if t1 and tn is not None else None
-        ok = bool(same_checks and t_ratio is not None and (t_ratio <= 3 or tn < 1.0))
+        ok = bool(same_checks and t_ratio is not None and t_ratio <= 3)
         verdicts.append(ok)
-        notes.append(f"{backend}: {first.get('checks_per_cycle')} -> {last.get('checks_per_cycle')} checks/cycle, "
-                     f"{t1:.3f} -> {tn:.3f} ms/cycle for {first.get('items')} -> {last.get('items')} items"
-                     if t1 is not None and tn is not None else f"{backend}: incomplete")
+        if t1 is None or tn is None:
+            notes.append(f"{backend}: incomplete")
+            continue
+        note = (f"{backend}: {first.get('checks_per_cycle'):g} -> {last.get('checks_per_cycle'):g} reads/cycle, "
+                f"{t1:.3f} -> {tn:.3f} ms/cycle for {first.get('items')} -> {last.get('items')} items")
+        if not same_checks:
+            note += " (more reads per cycle: ids are split into chunks the server or SQLite accepts)"
+        elif not ok:
+            note += " (still one read, but its time grows with the rows returned and parsed)"
+        notes.append(note)
     worst = max((r[-1].get("cycle_ms", 0) / r[0]["cycle_ms"] for r in watch.values()
                  if isinstance(r, list) and len(r) >= 2 and r[0].get("cycle_ms")), default=None)
     out.append(_target(

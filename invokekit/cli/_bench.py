@@ -1,0 +1,47 @@
+"""``invokekit bench [--quick|--full] [--url URL] [--db PATH] [--out DIR]``: run the benchmark notebooks.
+
+Without ``--url`` the local sandbox is started (or reused) and its database is watched as well;
+with ``--url`` the SQLite backend is measured only when ``--db`` names that server's database.
+Missed targets are results, not errors: the exit code is 1 only when a notebook failed to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from invokekit.bench import NOTEBOOKS, run_benchmarks
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "bench",
+        help="run the benchmark notebooks (papermill) and write results, plots and a summary",
+        description="Run benchmarks/*.ipynb with papermill against the sandbox (or --url) and write the "
+        "executed notebooks, JSON results, PNG plots and summary.md with the targets.",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", dest="quick", action="store_true", default=True,
+                      help="small counts, seconds per notebook (default; what CI runs)")
+    mode.add_argument("--full", dest="quick", action="store_false", help="counts for a real report (minutes)")
+    parser.add_argument("--url", default=None, help="InvokeAI server to measure (default: the local sandbox)")
+    parser.add_argument("--db", dest="db_path", default=None,
+                        help="that server's databases/invokeai.db, for the SQLite backend (with --url)")
+    parser.add_argument("--out", default=None, help="output folder (default: benchmarks/results)")
+    parser.add_argument("--only", nargs="+", choices=NOTEBOOKS, default=None, metavar="NOTEBOOK",
+                        help=f"run only these notebooks ({', '.join(NOTEBOOKS)})")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    summary = run_benchmarks(args.out, quick=args.quick, url=args.url, db_path=args.db_path,
+                             notebooks=args.only or NOTEBOOKS)
+    print(f"benchmarks ({summary['mode']}) against {summary['url']} in {summary['elapsed_s']:.1f} s")
+    for target in summary["targets"]:
+        value = target["value"]
+        shown = "-" if value is None else f"{value:.3g} {target['unit']}"
+        print(f"  {target['status']:<12} {target['target']}: {shown}")
+    for name, error in summary["errors"].items():
+        print(f"  FAILED       notebook {name}: {error}")
+    print(f"summary: {summary['out_dir']}/summary.md")
+    return 1 if summary["errors"] else 0
