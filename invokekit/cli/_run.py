@@ -214,8 +214,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _finish(args: argparse.Namespace, job: Job, out: Path) -> int:
-    results = job.wait(monitor=args.monitor, timeout=args.timeout, on_update=_progress(args))
-    job.download(out)
+    try:
+        results = job.wait(monitor=args.monitor, timeout=args.timeout, on_update=_progress(args))
+        job.download(out)
+    except (InvokekitError, KeyboardInterrupt):
+        if job.journal is not None:
+            _say(args, f"batch {job.batch_id} is on the server; continue with: invokekit resume {job.journal.path}")
+        raise
     return _report(args, job.batch_id, results, job.timings)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from invokekit.client._job import Job
 from invokekit.client._namespaces import Boards, Images, Models, Queue, Workflows
 from invokekit.client._submit import enqueue_once, find_batch_items, prepare_batch
 from invokekit.client._transport import DEFAULT_URL, Transport
+from invokekit.errors import GraphRejected, InvokekitError
 from invokekit.timing import Timings
 
 
@@ -128,6 +130,8 @@ class Client:
             except Exception as exc:
                 if log is not None:
                     log.failed_submit(prepared.batch_id, f"{type(exc).__name__}: {exc}")
+                if isinstance(exc, GraphRejected) and hasattr(workflow_or_graph, "node_label"):
+                    raise _with_labels(exc, workflow_or_graph) from exc
                 raise
         if log is not None:
             log.enqueued(prepared.batch_id, item_ids, recovered=recovered)
@@ -163,6 +167,20 @@ class Client:
             labels=labels,
             journal=journal,
         )
+
+
+def _with_labels(exc: GraphRejected, workflow: Any) -> GraphRejected:
+    """The same rejection, with each problem's node named by its label in the workflow."""
+
+    def label(node_id: str) -> str | None:
+        try:
+            return str(workflow.node_label(node_id))
+        except InvokekitError:
+            return None
+
+    problems = [replace(p, node_label=p.node_label or label(p.node_id)) for p in exc.problems]
+    message = str(exc).split("\n", 1)[0]
+    return GraphRejected(message, problems=problems, status=exc.status, detail=exc.detail, url=exc.url)
 
 
 __all__ = ["Client"]

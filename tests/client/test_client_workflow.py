@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from invokekit.client import Client, NotFound
+from invokekit.errors import GraphRejected
 from invokekit.workflow import ServerContext, Workflow
 
 SDXL = "Text to Image - SDXL"
@@ -67,3 +68,23 @@ def test_board_by_name_receives_the_images(client: Client) -> None:
         assert client.images.dto(result.images[0].image_name)["board_id"] == board["board_id"]
     finally:
         client.transport.request("DELETE", f"/api/v1/boards/{board['board_id']}", params={"include_images": "true"})
+
+
+@pytest.mark.server
+def test_a_rejected_graph_names_the_node_by_its_workflow_label(client: Client) -> None:
+    wf = Workflow.from_library(client, SDXL).set(model="tiny-sdxl", vae="tiny-sdxl-vae")
+    batch = wf.to_batch(context=client.context())
+    noise = next(k for k, v in batch["graph"]["nodes"].items() if v["type"] == "noise")
+
+    class Tampered:  # converts like the workflow, then breaks one value the pre-flight would catch
+        output_nodes = wf.output_nodes
+        node_label = staticmethod(wf.node_label)
+
+        def to_batch(self, **_: object) -> dict:
+            batch["graph"]["nodes"][noise]["width"] = "wide"
+            return batch
+
+    with pytest.raises(GraphRejected) as info:
+        client.submit(Tampered())
+    [problem] = info.value.problems
+    assert (problem.node_id, problem.node_label, problem.field) == (noise, wf.node_label(noise), "width")
