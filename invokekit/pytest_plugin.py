@@ -9,7 +9,8 @@ still uses it (then the last one to leave stops it). Real-server tests always ru
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,12 +19,28 @@ if TYPE_CHECKING:  # imported lazily so that loading the plugin stays cheap for 
     from invokekit.sandbox import Sandbox
 
 
+def _live_status(config: pytest.Config) -> Callable[[str], None]:
+    """Progress lines shown on the terminal despite output capture: a first install takes minutes."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+
+    def say(message: str) -> None:
+        if message.startswith("reusing"):
+            return
+        if capture is None:
+            print(f"invokekit sandbox: {message}", file=sys.stderr, flush=True)
+            return
+        with capture.global_and_fixture_disabled():
+            print(f"\ninvokekit sandbox: {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
 @pytest.fixture(scope="session")
-def invokeai_sandbox() -> Iterator[Sandbox]:
+def invokeai_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     """A running sandbox InvokeAI with ``tiny-sdxl`` (main) and ``tiny-sdxl-vae`` (vae) installed."""
     from invokekit.sandbox import Sandbox
 
-    sandbox = Sandbox().up(hold=True)
+    sandbox = Sandbox(status=_live_status(request.config)).up(hold=True)
     try:
         yield sandbox
     finally:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
-from invokekit.sandbox import _tiny_models
+from invokekit.sandbox import _leases, _tiny_models
 from invokekit.sandbox._layout import REQUIREMENTS, Layout
 from invokekit.sandbox._server import HOST, free_port, port_is_free, write_config
 from invokekit.sandbox._venv import _pins, venv_is_complete
@@ -49,3 +51,17 @@ def test_vocabulary_is_byte_level_bpe_with_clip_specials() -> None:
     assert vocab["<|endoftext|>"] == len(vocab) - 1
     assert all(a + b in vocab for a, b in merges)
     assert sum(1 for tok in vocab if len(tok) == 1) == 256
+
+
+def test_leases_count_only_other_live_processes(tmp_path: Path) -> None:
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        _leases.add(tmp_path)
+        (tmp_path / "users" / str(other.pid)).touch()
+        (tmp_path / "users" / "999999999").touch()  # a dead process: ignored and cleaned up
+        assert _leases.remove_and_count_others(tmp_path) == 1
+        assert sorted(p.name for p in (tmp_path / "users").iterdir()) == [str(other.pid)]
+    finally:
+        other.kill()
+        other.wait()
+    assert _leases.remove_and_count_others(tmp_path) == 0
