@@ -139,12 +139,13 @@ class Converter:
                     self.warnings.append(f"node {node['id']!r} ({node_title(node)}): field {name!r} unknown "
                                          "to the server, left out")
                 continue
-            if "value" not in field:
-                continue
-            value = field["value"]
             schema_prop = prop if props is not None else None
+            is_board = _is_board_field(name, schema_prop)
+            if "value" not in field and not is_board:  # a board without value means "auto"
+                continue
+            value = field.get("value")
             try:
-                if _is_board_field(name, schema_prop):
+                if is_board:
                     board = self._board(value, node, name)
                     if board is not None:
                         out[name] = board
