@@ -138,7 +138,7 @@ class Sandbox:
             state = self._read_state()
             if state is None:
                 return False
-            if not (self.started or state.get("stop_when_unused")):
+            if not (self._owns(state) or state.get("stop_when_unused")):
                 return False
             if others:
                 self._write_state({**state, "stop_when_unused": True})
@@ -171,8 +171,12 @@ class Sandbox:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self.started:
+        if self.started and (self._owns(self._read_state()) or self._read_state() is None):
             self.down()
+        elif self._proc is not None:  # ours died and someone else started a new one: leave theirs alone
+            _server.stop(self._proc.pid)
+            self._proc.poll()
+            self._proc = None
 
     def __repr__(self) -> str:
         where = self._state["url"] if self._state else "not running"
@@ -183,6 +187,10 @@ class Sandbox:
     def _say(self, message: str) -> None:
         if self._status is not None:
             self._status(message)
+
+    def _owns(self, state: dict[str, Any] | None) -> bool:
+        """True if ``state`` describes the server this object started (not a later one by someone else)."""
+        return bool(self.started and self._proc is not None and state and int(state["pid"]) == self._proc.pid)
 
     def _require(self) -> dict[str, Any]:
         if self._state is None:
