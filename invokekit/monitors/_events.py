@@ -16,15 +16,14 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import socketio
-import socketio.exceptions
-
 from invokekit.errors import MonitorError
 from invokekit.monitors._api import ApiMonitor
 from invokekit.monitors._base import StatusUpdate
 from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker, update_from_item
 
 if TYPE_CHECKING:
+    import socketio
+
     from invokekit.client._transport import Transport
 
 log = logging.getLogger("invokekit.monitors")
@@ -82,6 +81,9 @@ class EventMonitor(TrackedMonitor):
     # --- socket lifecycle -----------------------------------------------------------------------
 
     def run(self, tracker: Tracker, deadline: Deadline) -> None:
+        import socketio  # imported here: ~0.1 s, paid only by those who use events
+        import socketio.exceptions
+
         state = _SocketState()
         client = socketio.Client(
             reconnection=True,
@@ -157,6 +159,8 @@ class EventMonitor(TrackedMonitor):
     def _subscribe(self, client: socketio.Client, state: _SocketState) -> None:
         """Join the queue's room and wait for the server's acknowledgement (so that a read made
         after this returns cannot miss an event)."""
+        import socketio.exceptions
+
         with state.lock:
             state.need_subscribe = False
         try:
@@ -176,6 +180,7 @@ class EventMonitor(TrackedMonitor):
         backoff = Backoff(self.api.fast, self.api.slow, self.api.factor)
         next_poll = 0.0
         while True:
+            version = tracker.version
             if state.need_subscribe and client.connected:
                 self._subscribe(client, state)
             with state.lock:
@@ -191,7 +196,7 @@ class EventMonitor(TrackedMonitor):
             if tracker.done():
                 return
             deadline.check(tracker)
-            tracker.wait_for_change(deadline.remaining(max(0.0, next_poll - time.perf_counter())))
+            tracker.wait_for_change(deadline.remaining(max(0.0, next_poll - time.perf_counter())), since=version)
             deadline.check(tracker)
 
     def _poll(self, item_ids: list[int]) -> list[StatusUpdate]:

@@ -12,8 +12,6 @@ import threading
 from collections import Counter
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from invokekit.monitors._base import StatusUpdate
 
 
@@ -27,6 +25,8 @@ class ProgressBar:
         self.total = total
         self._finished: dict[int, str] = {}
         self._lock = threading.Lock()
+        from tqdm.auto import tqdm  # imported on first use: it pulls in notebook widgets
+
         self.bar = tqdm(total=total, desc=desc, unit="item", **tqdm_kwargs)
         self.closed = False
 

@@ -81,6 +81,8 @@ class Tracker:
         self._watched = frozenset(self.item_ids)
         self._callback_error: BaseException | None = None
         self._watcher = threading.get_ident()
+        #: bumped on every accepted observation and every :meth:`wake`; see :meth:`wait_for_change`
+        self.version = 0
 
     def observe(self, update: StatusUpdate) -> bool:
         """Record ``update`` if it is news; return True when it was (and was emitted)."""
@@ -93,6 +95,7 @@ class Tracker:
             if prev is not None and update.status == prev.status and not _is_progress(update):
                 return False
             self.latest[update.item_id] = update
+            self.version += 1
             self._changed.notify_all()
             if self.on_update is not None:
                 try:
@@ -121,15 +124,20 @@ class Tracker:
     def done(self) -> bool:
         return not self.pending()
 
-    def wait_for_change(self, timeout: float) -> None:
-        """Sleep up to ``timeout`` seconds, waking early when any observation is accepted."""
+    def wait_for_change(self, timeout: float, since: int) -> None:
+        """Sleep up to ``timeout`` seconds unless something changed after ``version`` was ``since``.
+
+        Taking the version *before* looking at the state and passing it here closes the race in
+        which an event lands between that look and this wait (it would otherwise sleep through it).
+        """
         with self._changed:
-            if timeout > 0:
+            if timeout > 0 and self.version == since:
                 self._changed.wait(timeout)
 
     def wake(self) -> None:
         """Wake :meth:`wait_for_change` without an update (e.g. the socket state changed)."""
         with self._changed:
+            self.version += 1
             self._changed.notify_all()
 
     def raise_callback_error(self) -> None:
