@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import requests
 from PIL import Image
@@ -190,7 +191,7 @@ def _same_content(path: Path, data: bytes) -> bool:
 def _fetch_bytes(transport: Transport, name: str, timeout: float | None) -> bytes:
     """GET the full image, insisting on every byte the server announced."""
     try:
-        with transport.stream(f"/api/v1/images/i/{name}/full", timeout=timeout) as resp:
+        with transport.stream(f"/api/v1/images/i/{quote(name, safe='')}/full", timeout=timeout) as resp:
             expected = resp.headers.get("Content-Length")
             buf = io.BytesIO()
             for chunk in resp.iter_content(_CHUNK):
@@ -270,7 +271,7 @@ def download_image(
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / target_name
     try:
-        dto = transport.get_json(f"/api/v1/images/i/{name}")
+        dto = transport.get_json(f"/api/v1/images/i/{quote(name, safe='')}")
     except ServerError as exc:
         raise DownloadError(f"the server has no record of it: {exc}", image_name=name) from exc
     data = _fetch_bytes(transport, name, timeout)

@@ -12,6 +12,7 @@ import http.client
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -22,6 +23,8 @@ Match = Callable[[str, str], bool]  # (method, path) -> bool
 @dataclass
 class Rules:
     drop_response: Match | None = None
+    stall_response: Match | None = None  # hold the answer back for ``stall_seconds``
+    stall_seconds: float = 3.0
     truncate_body: Match | None = None
     rewrite_body: tuple[Match, Callable[[bytes], bytes]] | None = None
     seen: list[tuple[str, str]] = field(default_factory=list)
@@ -93,6 +96,9 @@ class FaultProxy:
         resp = conn.getresponse()
         payload = resp.read()
         conn.close()
+        if rules.stall_response and rules.stall_response(method, path):
+            rules.dropped += 1
+            time.sleep(rules.stall_seconds)  # the client times out meanwhile
         if rules.drop_response and rules.drop_response(method, path):
             rules.dropped += 1
             sock.shutdown(socket.SHUT_RDWR)  # the server did the work; the client hears nothing

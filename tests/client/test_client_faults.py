@@ -33,9 +33,13 @@ def is_enqueue(method: str, path: str) -> bool:
 
 
 @pytest.mark.server
-def test_lost_enqueue_response_leaves_exactly_one_batch(invokeai_sandbox, tmp_path: Path) -> None:
-    rules = Rules(drop_response=is_enqueue)
-    with FaultProxy(invokeai_sandbox.url, rules) as proxy, Client(proxy.url) as client:
+@pytest.mark.parametrize("fault", ["connection closed", "response too late"])
+def test_lost_enqueue_response_leaves_exactly_one_batch(invokeai_sandbox, tmp_path: Path, fault: str) -> None:
+    if fault == "connection closed":
+        rules, timeout = Rules(drop_response=is_enqueue), 30.0
+    else:
+        rules, timeout = Rules(stall_response=is_enqueue, stall_seconds=3.0), 1.0
+    with FaultProxy(invokeai_sandbox.url, rules) as proxy, Client(proxy.url, timeout=timeout) as client:
         job = client.submit(small_graph(), runs=2, journal=tmp_path / "journal.jsonl")
         assert rules.dropped == 1
         assert sum(1 for m, p in rules.seen if is_enqueue(m, p)) == 1  # never sent twice
