@@ -27,7 +27,7 @@ def browser_page(chromium_path: str, tmp_path: Path) -> Iterator[object]:
             executable_path=chromium_path,
             headless=True,
             args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000},
+            viewport={"width": 1400, "height": 1400},
         )
         try:
             yield context.pages[0] if context.pages else context.new_page()
