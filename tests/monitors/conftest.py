@@ -168,6 +168,15 @@ class TcpProxy:
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
 
+    def drop_connections(self) -> None:
+        """Cut every open connection, keep accepting new ones (a network blip)."""
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for s in conns:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
     def kill(self) -> None:
         self._alive = False
         self._listener.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from invokekit.client import Transport
-from invokekit.errors import JobError, JobTimeout, MonitorError
+from invokekit.errors import JobError, JobTimeout, MonitorError, ServerUnavailable
 from invokekit.monitors import (
     TERMINAL,
     ApiMonitor,
@@ -152,3 +152,13 @@ def test_progress_bar_counts_finished_items_and_closes(jobs, ik_server, transpor
 
 def test_terminal_statuses_are_the_documented_ones():
     assert frozenset({"completed", "failed", "canceled"}) == TERMINAL
+
+
+def test_server_gone_mid_wait_ends_the_api_watch_with_an_error(enqueue, proxy):
+    ids = enqueue(runs=4)
+    transport = Transport(proxy.url, timeout=5.0, retries=1)
+    try:
+        with pytest.raises(ServerUnavailable):
+            ApiMonitor(transport).watch(ids, timeout=60, on_update=lambda _u: proxy.kill())
+    finally:
+        transport.close()

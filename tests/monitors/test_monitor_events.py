@@ -130,3 +130,28 @@ def test_progress_and_preview_come_with_the_status_updates(transport):
     assert any((u.preview or "").startswith("data:image/") for u in progress)
     assert last[-1].status == "completed" and last[-1].backend == "events"
     assert monitor.events > 0
+
+
+def test_reconnects_after_a_network_blip_and_events_resume(transport, proxy):
+    """The proxy cuts the socket at the first denoising step but keeps listening: the client
+    reconnects, subscribes again, and later steps arrive as events again."""
+    graph = _sdxl_graph(transport, steps=60)
+    batch = {"graph": graph, "runs": 1, "origin": "ik-monitor-test", "destination": "ik"}
+    ids = transport.post_json("/api/v1/queue/default/enqueue_batch", {"batch": batch})["item_ids"]
+    updates: list[StatusUpdate] = []
+    cut_at: list[int] = []
+
+    def on_update(update: StatusUpdate) -> None:
+        updates.append(update)
+        if update.progress is not None and not cut_at:
+            cut_at.append(len(updates))
+            proxy.drop_connections()
+
+    monitor = EventMonitor(transport, url=proxy.url)
+    final = monitor.watch(ids, timeout=300, on_update=on_update)
+    assert final[ids[0]].status == "completed"
+    assert monitor.drops >= 1 and monitor.reconnects >= 1
+    after = updates[cut_at[0] :]
+    assert any(u.progress is not None and u.backend == "events" for u in after), [
+        (u.backend, u.progress) for u in after
+    ]
