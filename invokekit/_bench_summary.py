@@ -196,7 +196,9 @@ def write_summary(summary: Mapping[str, Any]) -> str:
         "# invokekit benchmarks",
         "",
         f"Mode: **{summary.get('mode')}**, server `{summary.get('url')}`, "
-        f"{_fmt(summary.get('elapsed_s'), 1)} s for all notebooks. Graph: "
+        f"{_fmt(summary.get('elapsed_s'), 1)} s for all notebooks ("
+        + ", ".join(f"{k} {v:.1f} s" for k, v in (summary.get("durations_s") or {}).items())
+        + "). Graph: "
         f"{_get(results, 'monitor_latency', 'graph') or '-'} (monitoring), "
         f"{_get(results, 'stage_timings', 'graph') or '-'} (stages).",
         "",

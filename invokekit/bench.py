@@ -46,8 +46,8 @@ KERNEL_NAME = "invokekit"
 
 #: small counts for CI (seconds each), and counts for a real report (minutes)
 QUICK: dict[str, dict[str, Any]] = {
-    "monitor_latency": {"jobs": 3, "check_samples": 200, "size": 64, "steps": 1},
-    "stage_timings": {"sizes": [64], "steps": [1], "runs": 2},
+    "monitor_latency": {"jobs": 2, "check_samples": 100, "size": 64, "steps": 1},
+    "stage_timings": {"sizes": [64], "steps": [1], "runs": 2, "settle": 0.5},
     "sweeps_and_scale": {"variants": 100, "watch_counts": [1, 10, 100, 1000], "cycle_samples": 5,
                          "idle_window": 0.25},
 }
@@ -136,6 +136,14 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def _describe(exc: Exception, executed: Path) -> str:
+    """One line about a failed notebook: the error raised in its cell, and where to read the rest."""
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    text = f"{ename}: {evalue}" if ename else f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())[:500]
+    return f"{text} (see {executed})" if executed.exists() else text
+
+
 def run_benchmarks(
     out_dir: str | os.PathLike[str] | None = None,
     quick: bool = True,
@@ -163,19 +171,23 @@ def run_benchmarks(
     settings = QUICK if quick else FULL
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    durations: dict[str, float] = {}
     started = time.perf_counter()
     for name in notebooks:
         params = {"url": url, "db_path": str(db_path) if db_path else "", "out_dir": str(out.resolve()),
                   "quick": quick, **settings.get(name, {}), **(overrides or {}).get(name, {})}
+        began = time.perf_counter()
         try:
             results[name] = run_notebook(name, out, params, kernel_name=kernel)
         except Exception as exc:  # a failed notebook must not hide the others' numbers
-            errors[name] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+            errors[name] = _describe(exc, out / f"{name}.ipynb")
+        durations[name] = time.perf_counter() - began
     targets = evaluate_targets(results)
     summary = {
         "mode": "quick" if quick else "full",
         "url": url,
         "elapsed_s": time.perf_counter() - started,
+        "durations_s": durations,
         "baseline": BASELINE,
         "results": results,
         "errors": errors,
