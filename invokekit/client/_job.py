@@ -90,6 +90,8 @@ class Job:
         Raises :class:`JobTimeout` after ``timeout`` seconds and :class:`MonitorError` /
         :class:`ServerUnavailable` when the server goes away, never hangs.
         """
+        if self.results is not None and all(r.status in TERMINAL for r in self.results):
+            return self.results  # final statuses never change: nothing left to watch
         callbacks: list[UpdateCallback] = [cb for cb in (on_update,) if cb is not None]
         if progress:
             from invokekit.monitors import progress_bar

@@ -138,3 +138,16 @@ def test_resume_recovers_items_when_the_process_died_during_the_post(invokeai_sa
     status, report = run_json(capsys, ["resume", str(journal.path), "--monitor", "api", "--json"])
     assert status == 1 and report["batch_id"] == batch["batch_id"]
     assert [i["status"] for i in report["items"]] == ["failed"]
+
+
+@pytest.mark.server
+def test_run_a_workflow_file_with_text_output(invokeai_sandbox, tmp_path, capsys) -> None:
+    fixture = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "workflows" / "default"
+    argv = tiny_sdxl_args(invokeai_sandbox, tmp_path, "--monitor", "auto")
+    argv[1] = str(fixture / "Text to Image - SDXL.json")
+    argv.remove("--json")
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "completed" in out and "(128x192)" in out and "total" in out and "server run" in out
+    [png] = tmp_path.glob("*.png")
+    assert Image.open(png).size == (128, 192)
