@@ -49,10 +49,15 @@ class JournalEntry:
 
 
 class Journal:
-    """Append records about batches to one JSONL file."""
+    """Append records about batches to one JSONL file.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    ``out_dir`` (optional) is recorded with each submission: where its images are meant to go, so
+    that a resume after a crash downloads them to the same place.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, out_dir: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path)
+        self.out_dir = str(out_dir) if out_dir is not None else None
 
     def append(self, event: str, batch_id: str, **data: Any) -> None:
         record = {"event": event, "batch_id": batch_id, "time": time.time(), **data}
@@ -84,7 +89,7 @@ class Journal:
             queue_id=queue_id,
             output_nodes=list(output_nodes) if output_nodes is not None else None,
             labels=dict(labels),
-            out_dir=out_dir,
+            out_dir=out_dir if out_dir is not None else self.out_dir,
         )
 
     def enqueued(self, batch_id: str, item_ids: Sequence[int], *, recovered: bool = False) -> None:

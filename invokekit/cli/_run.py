@@ -205,7 +205,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not raw:
             source.check(client.context())  # pre-flight: refuse before anything is sent
     out = Path(args.out)
-    journal = Journal(args.journal or out / "invokekit-journal.jsonl")
+    journal = Journal(args.journal or out / "invokekit-journal.jsonl", out_dir=out.absolute())
     job = client.submit(
         source, runs=args.runs, sweep=sweep_values or None, board=args.board, journal=journal, timings=timings
     )

@@ -54,3 +54,10 @@ def test_journal_folds_records_and_skips_a_cut_last_line(tmp_path: Path) -> None
     assert first.downloaded == {"a.png": str(tmp_path / "a.png")}
     assert second.batch_id == "b2" and second.item_ids is None and second.queue_id == "q2"
     assert not second.downloads_done and not second.terminal
+
+
+def test_journal_remembers_where_images_go(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "elsewhere" / "j.jsonl", out_dir=tmp_path / "images")
+    journal.submitted("b9", url="http://x", queue_id="default", output_nodes=None, labels={})
+    [entry] = read_journal(journal.path)
+    assert entry.out_dir == str(tmp_path / "images") and entry.item_ids is None
