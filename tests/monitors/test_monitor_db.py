@@ -173,3 +173,21 @@ def test_server_gone_mid_wait_ends_the_db_watch_with_an_error(tmp_path, ik_serve
             monitor.watch(ids, timeout=60, on_update=lambda _u: proxy.kill())
     finally:
         transport.close()
+
+
+def test_a_database_locked_mid_wait_is_waited_for_then_an_error(tmp_path):
+    """Locked for longer than ``lock_patience`` while watching: a MonitorError, not a hang."""
+    stamp = "2026-01-01 00:00:00.000"
+    path = _make_db(tmp_path / "q.db", rows=[(1, "pending", None, None, None, stamp, None, None, "b", "s")])
+    holder = sqlite3.connect(path, isolation_level=None)
+
+    def lock(_update: StatusUpdate) -> None:
+        holder.execute("BEGIN EXCLUSIVE")
+
+    monitor = DbMonitor(path, lock_patience=0.3)
+    try:
+        with pytest.raises(MonitorError, match=r"stayed locked for over 0\.3 s"):
+            monitor.watch([1], timeout=30, on_update=lock)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
