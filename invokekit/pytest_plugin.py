@@ -40,7 +40,7 @@ def invokeai_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     """A running sandbox InvokeAI with ``tiny-sdxl`` (main) and ``tiny-sdxl-vae`` (vae) installed."""
     from invokekit.sandbox import Sandbox
 
-    sandbox = Sandbox(status=_live_status(request.config)).up(hold=True)
+    sandbox = Sandbox(progress=_live_status(request.config)).up(hold=True)
     try:
         yield sandbox
     finally:

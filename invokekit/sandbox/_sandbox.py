@@ -35,7 +35,7 @@ class Sandbox:
     ``port`` None picks a free port; a requested port that is taken is replaced by a free one (the
     port really used is in ``url``). ``cache_dir`` defaults to ``$INVOKEKIT_CACHE`` or
     ``~/.cache/invokekit``. ``requirements`` is what gets pip-installed into the InvokeAI venv.
-    ``status`` receives short progress lines (None for silence).
+    ``progress`` receives short progress lines (default: printed on stderr; None for silence).
     """
 
     def __init__(
@@ -46,17 +46,17 @@ class Sandbox:
         *,
         requirements: Sequence[str] = REQUIREMENTS,
         start_timeout: float = 120.0,
-        status: StatusCallback | None = print_status,
+        progress: StatusCallback | None = print_status,
     ) -> None:
         if not name or "/" in name or name.startswith("."):
-            raise ValueError(f"invalid sandbox name {name!r}")
+            raise SandboxError(f"invalid sandbox name {name!r}: use a plain folder name")
         self.name = name
         self.requested_port = port
         cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
         self.layout = Layout(cache.absolute())  # absolute: the root path identifies our server process
         self.requirements = tuple(requirements)
         self.start_timeout = start_timeout
-        self._status = status
+        self._status = progress
         self._state: dict[str, Any] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = FileLock(str(self.layout.sandbox_lock(self.name)))  # reentrant within this object

@@ -36,7 +36,9 @@ def _forget(sandbox: Sandbox) -> None:
 
 def test_install_failure_names_the_step_and_the_log(tmp_path: Path) -> None:
     missing_wheel = tmp_path / "no-such-invokeai-6.14.2-py3-none-any.whl"  # pip fails without any network
-    sandbox = Sandbox("test-install-fail", cache_dir=tmp_path / "cache", requirements=[str(missing_wheel)], status=None)
+    sandbox = Sandbox(
+        "test-install-fail", cache_dir=tmp_path / "cache", requirements=[str(missing_wheel)], progress=None
+    )
     with pytest.raises(SandboxError) as caught:
         sandbox.up()
     error = caught.value
@@ -50,7 +52,7 @@ def test_install_failure_names_the_step_and_the_log(tmp_path: Path) -> None:
 
 @pytest.mark.server
 def test_server_exiting_during_start_reports_the_log_tail() -> None:
-    sandbox = Sandbox("test-bad-config", status=None)
+    sandbox = Sandbox("test-bad-config", progress=None)
     try:
         sandbox.root.mkdir(parents=True, exist_ok=True)
         (sandbox.root / "invokeai.yaml").write_text("schema_version: 4.0.3\nlog_level: shouting\n")
@@ -72,7 +74,7 @@ def test_port_in_use_is_replaced_and_reported_and_exit_leaves_no_process() -> No
         busy.bind((HOST, 0))
         busy.listen()
         taken = busy.getsockname()[1]
-        sandbox = Sandbox("test-port-in-use", port=taken, status=None)
+        sandbox = Sandbox("test-port-in-use", port=taken, progress=None)
         try:
             with sandbox:
                 assert sandbox.started
@@ -95,7 +97,7 @@ def test_port_in_use_is_replaced_and_reported_and_exit_leaves_no_process() -> No
 
 @pytest.mark.server
 def test_context_manager_does_not_stop_a_server_it_did_not_start(invokeai_sandbox: Sandbox) -> None:
-    with Sandbox(status=None) as again:
+    with Sandbox(progress=None) as again:
         assert again.pid == invokeai_sandbox.pid
         assert not again.started
     assert invokeai_sandbox.status() is not None
