@@ -108,7 +108,7 @@ def _candidates(index: EdgeIndex, alias: str) -> Iterator[tuple[str, str]]:
                 yield nid, "board"
         elif alias in ("positive_prompt", "negative_prompt"):
             if node_type in PRIMITIVE_TYPES or node_type == "string_join":
-                if node_type == "string" and _label_key(node) == alias:
+                if node_type == "string" and _label_key(node) == alias and "value" in inputs:
                     yield nid, "value"
                 continue
             if "prompt" in inputs and _polarity(index, node) == alias.split("_")[0]:
@@ -139,6 +139,7 @@ def alias_places(raw: dict[str, Any], index: EdgeIndex | None = None) -> dict[st
         places: dict[tuple[str, str], Place] = {}
         for node_id, field in _candidates(index, alias):
             for place in _trace(index, node_id, field, allow_random=alias == "seed"):
-                places.setdefault(place.key, place)
+                if place.field in index.nodes[place.node_id]["data"]["inputs"]:
+                    places.setdefault(place.key, place)
         found[alias] = list(places.values())
     return found

@@ -62,7 +62,7 @@ def validate(raw: dict[str, Any], file: str | None) -> None:
         raise WorkflowError(f"a workflow is a JSON object, got {type(raw).__name__}", file=file)
     meta = raw.get("meta")
     version = meta.get("version") if isinstance(meta, dict) else None
-    if version not in SUPPORTED_VERSIONS:
+    if not isinstance(version, str) or version not in SUPPORTED_VERSIONS:
         found = f"version {version!r}" if version is not None else "no meta.version"
         raise UnsupportedWorkflowVersion(
             f"workflow schema {found} is not supported; supported: {', '.join(SUPPORTED_VERSIONS)} "
@@ -99,7 +99,7 @@ def _validate_nodes(nodes: list[Any], file: str | None) -> dict[str, dict[str, A
         if node_id in by_id:
             raise WorkflowError("duplicate node id", file=file, node_id=node_id, node_label=_label(node))
         kind = node.get("type")
-        if kind not in NODE_KINDS:
+        if not isinstance(kind, str) or kind not in NODE_KINDS:
             raise WorkflowError(
                 f"unknown node kind {kind!r} (expected one of {sorted(NODE_KINDS)})",
                 file=file, node_id=node_id, node_label=_label(node),
@@ -150,7 +150,7 @@ def _validate_edges(edges: list[Any], by_id: dict[str, dict[str, Any]], file: st
             raise WorkflowError(f"edges[{index}] is not an object", file=file)
         name = f"edge {edge.get('id', index)!r}"
         kind = edge.get("type")
-        if kind not in EDGE_KINDS:
+        if not isinstance(kind, str) or kind not in EDGE_KINDS:
             raise WorkflowError(f"{name} has unknown type {kind!r} (expected default or collapsed)", file=file)
         ends: list[dict[str, Any]] = []
         for end in ("source", "target"):

@@ -71,7 +71,7 @@ def _walk(elements: dict[str, Any], root: str) -> list[str]:
     stack, seen = [root], set()
     while stack:
         element_id = stack.pop()
-        if element_id in seen or not isinstance(element_id, str):
+        if not isinstance(element_id, str) or element_id in seen:
             continue
         seen.add(element_id)
         order.append(element_id)
