@@ -191,7 +191,7 @@ class Workflow:
         graph = conv.graph()
         self.warnings = conv.warnings
         for message in conv.warnings:
-            log.warning("%s: %s", self.name, message)
+            log.info("%s: %s", self.name, message)  # kept in .warnings; the CLI prints them
         if context is not None and context.schema is not None:
             self._check_user_values(graph, context)
         return graph, conv
