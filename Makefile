@@ -26,6 +26,7 @@ demo: $(STAMP)
 # The whole test suite, against the real sandbox server (started and stopped by the tests).
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check .
+	$(BIN)/invokekit sandbox install
 	$(BIN)/pytest
 
 lint: $(STAMP)
