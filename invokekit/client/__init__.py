@@ -2,8 +2,7 @@
 
 from invokekit.client._client import Client
 from invokekit.client._job import Job
-from invokekit.client._namespaces import NotFound
 from invokekit.client._transport import DEFAULT_URL, Transport
 from invokekit.results import ImageRef, ItemResult
 
-__all__ = ["DEFAULT_URL", "Client", "ImageRef", "ItemResult", "Job", "NotFound", "Transport"]
+__all__ = ["DEFAULT_URL", "Client", "ImageRef", "ItemResult", "Job", "Transport"]

@@ -10,11 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from invokekit.client._transport import Transport
-from invokekit.errors import InvokekitError, ServerError
-
-
-class NotFound(InvokekitError, LookupError):
-    """A model, workflow or board of that name does not exist on the server."""
+from invokekit.errors import ParameterError, ServerError
 
 
 def _q(value: str) -> str:
@@ -38,7 +34,11 @@ class Models:
             and (base is None or m.get("base") == base)
         ]
         if not matches:
-            raise NotFound(f"no model named {name!r}" + (f" of type {type!r}" if type else "") + " on the server")
+            raise ParameterError(
+                f"no model named {name!r}" + (f" of type {type!r}" if type else "") + " on the server",
+                candidates=sorted({str(m.get("name")) for m in self.list() if type is None or m.get("type") == type}),
+                field="model",
+            )
         return matches[0]
 
 
@@ -66,14 +66,18 @@ class Workflows:
             if exc.status not in (404, 422):
                 raise
         if record is None:
+            library = self.list()
             wanted = id_or_name.strip().casefold()
-            found = [w for w in self.list() if str(w.get("name", "")).strip().casefold() == wanted]
+            found = [w for w in library if str(w.get("name", "")).strip().casefold() == wanted]
             if not found:
                 # the shipped names contain double spaces ("Text to Image -  SD1.5, Control")
                 squash = " ".join(wanted.split())
-                found = [w for w in self.list() if " ".join(str(w.get("name", "")).casefold().split()) == squash]
+                found = [w for w in library if " ".join(str(w.get("name", "")).casefold().split()) == squash]
             if not found:
-                raise NotFound(f"no workflow with id or name {id_or_name!r} in the server's library")
+                raise ParameterError(
+                    f"no workflow with id or name {id_or_name!r} in the server's library (nor a file of that name)",
+                    candidates=sorted(str(w.get("name")) for w in library),
+                )
             record = self._t.get_json(f"/api/v1/workflows/i/{_q(found[0]['workflow_id'])}")
         workflow = record.get("workflow") if isinstance(record, dict) else None
         if not isinstance(workflow, dict):
@@ -91,10 +95,15 @@ class Boards:
 
     def resolve(self, id_or_name: str) -> str:
         """The board id of a board given by id or name."""
-        for board in self.list():
+        boards = self.list()
+        for board in boards:
             if id_or_name in (board.get("board_id"), board.get("board_name")):
                 return str(board["board_id"])
-        raise NotFound(f"no board with id or name {id_or_name!r} on the server")
+        raise ParameterError(
+            f"no board with id or name {id_or_name!r} on the server",
+            candidates=sorted(str(b.get("board_name")) for b in boards),
+            field="board",
+        )
 
 
 class Images:
@@ -145,4 +154,4 @@ class Queue:
         self._t.put_json(f"{self._p(queue_id)}/processor/resume")
 
 
-__all__ = ["Boards", "Images", "Models", "NotFound", "Queue", "Workflows"]
+__all__ = ["Boards", "Images", "Models", "Queue", "Workflows"]

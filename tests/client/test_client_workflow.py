@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from invokekit.client import Client, NotFound
-from invokekit.errors import GraphRejected
+from invokekit.client import Client
+from invokekit.errors import GraphRejected, ParameterError
 from invokekit.workflow import ServerContext, Workflow
 
 SDXL = "Text to Image - SDXL"
@@ -24,12 +24,12 @@ def client(invokeai_sandbox):
 def test_namespaces_and_context(client: Client) -> None:
     main = client.models.find("tiny-sdxl", type="main")
     assert main["base"] == "sdxl"
-    with pytest.raises(NotFound):
+    with pytest.raises(ParameterError):
         client.models.find("tiny-sdxl", type="vae")
     by_name = client.workflows.get(SDXL)
     listed = {w["name"]: w["workflow_id"] for w in client.workflows.list()}
     assert client.workflows.get(listed[SDXL]) == by_name
-    with pytest.raises(NotFound):
+    with pytest.raises(ParameterError):
         client.workflows.get("no such workflow, surely")
     context = client.context()
     assert isinstance(context, ServerContext) and context is client.context()  # cached
