@@ -73,7 +73,13 @@ def cmd_params(args: argparse.Namespace) -> int:
     print(f"{wf.name}  (schema {wf.version}, {len(wf.parameters)} inputs)")
     for row in rows:
         print("  ".join(cell[:48].ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    print("\naliases: " + ", ".join(f"{a} -> {len(places)} place(s)" for a, places in wf.aliases.items() if places))
+    print("\naliases (each sets every place listed):")
+    for alias, places in wf.aliases.items():
+        names = ", ".join(f"{wf.node_label(node_id)}.{field}" for node_id, field in places) or "(nothing settable)"
+        print(f"  {alias:16s} {names}")
+    for p in wf.parameters:
+        if p.random:
+            print(f"  note: {p.name} comes from a random node; setting it replaces the randomness")
     return 0
 
 

@@ -173,3 +173,28 @@ def test_aliases_on_a_hand_built_sdxl_workflow() -> None:
     assert nodes["meta"]["steps"] == nodes["den"]["steps"] == 12
     table = {p.name: p.aliases for p in wf.parameters}
     assert table["core_metadata.width"] == ("width",) and table["noise.seed"] == ("seed",)
+
+
+def test_sweep_zips_the_places_of_one_alias_and_multiplies_different_names() -> None:
+    wf = Workflow.load(SDXL)
+    data = wf.to_batch(sweep={"width": [512, 768], "seed": [1, 2, 3]})["data"]
+    assert len(data) == 2
+    widths, seeds = data
+    assert len(widths) == 5 and all(entry["items"] == [512, 768] for entry in widths)
+    assert {(e["node_path"], e["field_name"]) for e in widths} == set(wf.aliases["width"])
+    assert seeds == [{"node_path": NOISE, "field_name": "seed", "items": [1, 2, 3]}]
+    assert "seed" not in Workflow.load(SDXL).to_graph()["nodes"][NOISE]  # the original is left alone
+    assert wf.to_graph()["nodes"][NOISE].get("seed") is None
+
+
+def test_sweep_graph_has_no_random_edge_and_values_are_checked() -> None:
+    batch = Workflow.load(SDXL).to_batch(context(), sweep={"seed": [5, 6]})
+    assert batch["graph"]["nodes"][NOISE]["seed"] == 5
+    assert not any(e["destination"]["node_id"] == NOISE and e["destination"]["field"] == "seed"
+                   for e in batch["graph"]["edges"])
+    with pytest.raises(ParameterError, match="multiple of 8"):
+        Workflow.load(SDXL).to_batch(context(), sweep={"width": [512, 513]})
+    with pytest.raises(ParameterError, match="cannot be swept"):
+        Workflow.load(SDXL).to_batch(sweep={"model": ["a", "b"]})
+    with pytest.raises(ParameterError, match="non-empty list"):
+        Workflow.load(SDXL).to_batch(sweep={"seed": []})
