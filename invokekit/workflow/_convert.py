@@ -240,3 +240,18 @@ def check_batch_sizes(data: list[list[dict[str, Any]]], file: str | None) -> Non
         if len(sizes) > 1:
             names = ", ".join(f"{e['node_path']}.{e['field_name']}={len(e['items'])}" for e in inner)
             raise WorkflowError(f"zipped batch lists differ in length: {names}", file=file)
+
+
+_WORKFLOW_KEYS = ("name", "author", "description", "version", "contact", "tags", "notes", "exposedFields", "meta",
+                  "form")
+_EDGE_KEYS = {"default": ("id", "type", "source", "target", "sourceHandle", "targetHandle", "hidden"),
+              "collapsed": ("id", "type", "source", "target")}
+
+
+def embedded_workflow(raw: dict[str, Any]) -> dict[str, Any]:
+    """The workflow as the UI embeds it in a batch (``buildWorkflowFast``): known keys only, no ``id``."""
+    out = {k: copy.deepcopy(raw[k]) for k in _WORKFLOW_KEYS if k in raw}
+    node_keys = ("id", "type", "data", "position")
+    out["nodes"] = [{k: copy.deepcopy(n[k]) for k in node_keys if k in n} for n in raw["nodes"]]
+    out["edges"] = [{k: e[k] for k in _EDGE_KEYS[e["type"]] if k in e} for e in raw["edges"]]
+    return out

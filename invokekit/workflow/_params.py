@@ -13,6 +13,7 @@ from typing import Any
 
 from invokekit.errors import ParameterError
 from invokekit.workflow._aliases import ALIASES, EdgeIndex
+from invokekit.workflow._context import ServerContext
 from invokekit.workflow._nodes import Place, field_title, node_title
 
 
@@ -90,7 +91,9 @@ def input_label(node: dict[str, Any], field_name: str, schema_title: str | None 
     return schema_title or field_title(field_name)
 
 
-def list_parameters(raw: dict[str, Any], index: EdgeIndex, aliases: dict[str, list[Place]]) -> list[Parameter]:
+def list_parameters(raw: dict[str, Any], index: EdgeIndex, aliases: dict[str, list[Place]],
+                    context: ServerContext | None = None) -> list[Parameter]:
+    """Every input of every invocation node; with a schema, unlabelled inputs get the UI's titles."""
     in_form = set(form_fields(raw))
     alias_of: dict[tuple[str, str], list[str]] = {}
     for alias, places in aliases.items():
@@ -102,9 +105,12 @@ def list_parameters(raw: dict[str, Any], index: EdgeIndex, aliases: dict[str, li
         data = node["data"]
         for name, spec in data["inputs"].items():
             key = (node["id"], name)
+            prop = context.input_schema(data["type"], name) if context is not None else None
+            title = prop.get("title") if prop else None
+            label = input_label(node, name, title if isinstance(title, str) else None)
             params.append(Parameter(
                 node_id=node["id"], node_label=node_title(node), node_type=data["type"], field=name,
-                label=input_label(node, name), value=spec.get("value"), in_form=key in in_form,
+                label=label, value=spec.get("value"), in_form=key in in_form,
                 connected=key in index.feeds, random=key in random_fed, aliases=tuple(alias_of.get(key, ())),
             ))
     return params

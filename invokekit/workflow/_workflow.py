@@ -16,7 +16,7 @@ from typing import Any
 from invokekit.errors import ParameterError, PreflightError, Problem, WorkflowError
 from invokekit.workflow._aliases import ALIAS_MODEL_TYPE, EdgeIndex, alias_places
 from invokekit.workflow._context import ServerContext
-from invokekit.workflow._convert import Converter, check_batch_sizes
+from invokekit.workflow._convert import Converter, check_batch_sizes, embedded_workflow
 from invokekit.workflow._load import read_source, validate
 from invokekit.workflow._nodes import Place, is_executable, is_invocation, node_title
 from invokekit.workflow._params import Parameter, list_parameters, resolve_name
@@ -25,15 +25,15 @@ from invokekit.workflow._resolve import is_model_field
 from invokekit.workflow._values import check_like_current, check_schema
 
 log = logging.getLogger("invokekit.workflow")
-_WORKFLOW_KEYS = ("name", "author", "description", "version", "contact", "tags", "notes", "exposedFields", "meta",
-                  "id", "form")
 
 
 class Workflow:
     """A validated workflow; see the module docs of :mod:`invokekit.workflow`."""
 
-    def __init__(self, raw: dict[str, Any], *, file: str | None = None, _owned: bool = False) -> None:
+    def __init__(self, raw: dict[str, Any], *, file: str | None = None, context: ServerContext | None = None,
+                 _owned: bool = False) -> None:
         validate(raw, file)
+        self._context = context
         # a dict we parsed ourselves needs no defensive copy (half the cost of loading)
         self._raw: dict[str, Any] = raw if _owned else copy.deepcopy(raw)
         self.file = file
@@ -48,19 +48,34 @@ class Workflow:
 
     # --- loading -------------------------------------------------------------------------------
     @classmethod
-    def load(cls, source: str | Path | bytes | dict[str, Any]) -> Workflow:
-        """From a JSON file path, JSON bytes, or an already parsed dict."""
+    def load(cls, source: str | Path | bytes | dict[str, Any], *, context: ServerContext | None = None) -> Workflow:
+        """From a JSON file path, JSON bytes, or an already parsed dict (see :attr:`context`)."""
         raw, file = read_source(source)
-        return cls(raw, file=file, _owned=not isinstance(source, dict))
+        return cls(raw, file=file, context=context, _owned=not isinstance(source, dict))
 
     @classmethod
     def from_library(cls, client: Any, id_or_name: str) -> Workflow:
-        """From the server's workflow library (``client.workflows.get``), by id or name."""
+        """From the server's workflow library (``client.workflows.get``), by id or name.
+
+        The client's :class:`ServerContext` becomes the workflow's :attr:`context`.
+        """
         record = client.workflows.get(id_or_name)
         raw = record.get("workflow", record) if isinstance(record, dict) else record
         if not isinstance(raw, dict):
             raise WorkflowError(f"the library returned no workflow for {id_or_name!r}")
-        return cls(raw, file=f"library:{id_or_name}")
+        context = client.context() if callable(getattr(client, "context", None)) else None
+        return cls(raw, file=f"library:{id_or_name}", context=context)
+
+    @property
+    def context(self) -> ServerContext | None:
+        """The server facts used when a method is given no ``context``; with a schema, parameters
+        carry the titles InvokeAI's form shows (e.g. "VAE" for ``vae_model``) and match by them."""
+        return self._context
+
+    @context.setter
+    def context(self, value: ServerContext | None) -> None:
+        self._context = value
+        self._cache = None
 
     def copy(self) -> Workflow:
         """An independent copy (values set later on one do not affect the other)."""
@@ -90,7 +105,7 @@ class Workflow:
         if self._cache is None:
             index = EdgeIndex(self._raw)
             aliases = alias_places(self._raw, index)
-            self._cache = (index, aliases, list_parameters(self._raw, index, aliases))
+            self._cache = (index, aliases, list_parameters(self._raw, index, aliases, self._context))
         return self._cache
 
     @property
@@ -188,6 +203,7 @@ class Workflow:
         return self._convert(context, None)[0]
 
     def _convert(self, context: ServerContext | None, board: Any) -> tuple[dict[str, Any], Converter]:
+        context = context if context is not None else self._context
         conv = Converter(self._raw, file=self.file, context=context, auto_board=board, model_types=self._model_types)
         graph = conv.graph()
         self.warnings = conv.warnings
@@ -218,12 +234,13 @@ class Workflow:
         """
         if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
             raise ParameterError(f"runs must be a whole number >= 1, got {runs!r}", file=self.file)
+        context = context if context is not None else self._context
         wf = self.copy() if sweep else self
         sweep_data = wf._sweep_data(sweep or {}, context)
         graph, conv = wf._convert(context, board)
         data = conv.batch_data() + sweep_data
         check_batch_sizes(data, self.file)
-        return {"graph": graph, "workflow": wf._embedded_workflow(), "data": data, "runs": runs,
+        return {"graph": graph, "workflow": embedded_workflow(wf._raw), "data": data, "runs": runs,
                 "origin": "workflows", "destination": "gallery"}
 
     def _sweep_data(self, sweep: Mapping[str, Any], context: ServerContext | None) -> list[list[dict[str, Any]]]:
@@ -255,19 +272,13 @@ class Workflow:
                 raise ParameterError(f"{name}: {problem}", file=self.file, node_id=place.node_id,
                                      node_label=self.node_label(place.node_id), field=place.field)
 
-    def _embedded_workflow(self) -> dict[str, Any]:
-        """The workflow as the UI embeds it in a batch (``buildWorkflowFast``), without its id."""
-        out = {k: copy.deepcopy(self._raw[k]) for k in _WORKFLOW_KEYS if k in self._raw and k != "id"}
-        out["nodes"] = [{k: copy.deepcopy(n[k]) for k in ("id", "type", "data", "position") if k in n}
-                        for n in self._raw["nodes"]]
-        edge_keys = {"default": ("id", "type", "source", "target", "sourceHandle", "targetHandle", "hidden"),
-                     "collapsed": ("id", "type", "source", "target")}
-        out["edges"] = [{k: e[k] for k in edge_keys[e["type"]] if k in e} for e in self._raw["edges"]]
-        return out
-
     # --- pre-flight ----------------------------------------------------------------------------
-    def preflight(self, context: ServerContext) -> list[Problem]:
+    def preflight(self, context: ServerContext | None = None) -> list[Problem]:
         """Every problem the server would find (or fail on), without sending anything."""
+        context = context if context is not None else self._context
+        if context is None:
+            raise WorkflowError("the pre-flight check needs the server's schema: pass context=client.context()",
+                                file=self.file)
         problems: list[Problem] = []
         conv = Converter(self._raw, file=self.file, context=context, model_types=self._model_types, problems=problems)
         graph = conv.graph()
@@ -280,7 +291,7 @@ class Workflow:
         labels = {n["id"]: node_title(n) for n in self._raw["nodes"] if is_invocation(n)}
         return problems + preflight_graph(graph, context, labels, batch_fields)
 
-    def check(self, context: ServerContext) -> None:
+    def check(self, context: ServerContext | None = None) -> None:
         """Raise :class:`PreflightError` listing every problem, if there is any."""
         problems = self.preflight(context)
         if problems:

@@ -198,3 +198,15 @@ def test_sweep_graph_has_no_random_edge_and_values_are_checked() -> None:
         Workflow.load(SDXL).to_batch(sweep={"model": ["a", "b"]})
     with pytest.raises(ParameterError, match="non-empty list"):
         Workflow.load(SDXL).to_batch(sweep={"seed": []})
+
+
+def test_with_a_schema_unlabelled_form_fields_carry_the_titles_the_ui_shows() -> None:
+    path = SHIPPED_DIR / "Flux Text to Image.json"
+    offline = {p.label for p in Workflow.load(path).parameters if p.in_form}
+    wf = Workflow.load(path, context=context(models=[{**TINY_MODELS[1], "base": "flux"}]))
+    shown = {p.label for p in wf.parameters if p.in_form}
+    assert "VAE" in shown and "VAE" not in offline and "Vae Model" in offline
+    wf.set({"VAE": "tiny-sdxl-vae"})  # by the form label; resolved with the workflow's own context
+    loader = next(n for n in wf.to_graph()["nodes"].values() if n["type"] == "flux_model_loader")
+    assert loader["vae_model"]["name"] == "tiny-sdxl-vae"
+    assert wf.preflight()  # the workflow's context is used; the main model is still missing
