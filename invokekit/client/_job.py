@@ -93,10 +93,12 @@ class Job:
         if self.results is not None and all(r.status in TERMINAL for r in self.results):
             return self.results  # final statuses never change: nothing left to watch
         callbacks: list[UpdateCallback] = [cb for cb in (on_update,) if cb is not None]
+        bar = None
         if progress:
             from invokekit.monitors import progress_bar
 
-            callbacks.append(progress_bar(len(self.item_ids)))
+            bar = progress_bar(len(self.item_ids))
+            callbacks.append(bar)
 
         def dispatch(update: StatusUpdate) -> None:
             for callback in callbacks:
@@ -109,10 +111,8 @@ class Job:
             finally:
                 if owned:
                     watcher.close()
-                for callback in callbacks:
-                    close = getattr(callback, "close", None)
-                    if callable(close):
-                        close()
+                if bar is not None:
+                    bar.close()
             self.last_updates.update(finals)
             self.results = self._collect(finals)
         return self.results

@@ -52,7 +52,7 @@ def client(invokeai_sandbox):
 def test_submit_wait_download_with_each_monitor(client: Client, tmp_path: Path, monitor: str) -> None:
     job = client.submit(small_graph(52, 20))
     seen = []
-    results = job.wait(monitor=monitor, timeout=120, on_update=seen.append)
+    results = job.wait(monitor=monitor, timeout=120, on_update=seen.append, progress=monitor == "auto")
     assert [r.item_id for r in results] == job.item_ids
     [result] = results
     assert result.status == "completed"
