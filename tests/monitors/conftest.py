@@ -62,11 +62,14 @@ Enqueue = Callable[..., list[int]]
 
 @pytest.fixture
 def enqueue(transport: Transport) -> Enqueue:
-    """``enqueue(fail=False, runs=1) -> item ids, oldest first`` (one POST)."""
+    """``enqueue(fail=False, runs=1) -> item ids, oldest first`` (one POST).
+
+    Prepended: these items take milliseconds, so they go ahead of other sessions' slow jobs on the
+    shared sandbox instead of waiting behind them."""
 
     def _enqueue(*, fail: bool = False, runs: int = 1) -> list[int]:
         batch = {"graph": model_free_graph(fail=fail), "runs": runs, "origin": "ik-monitor-test", "destination": "ik"}
-        body = transport.post_json("/api/v1/queue/default/enqueue_batch", {"batch": batch, "prepend": False})
+        body = transport.post_json("/api/v1/queue/default/enqueue_batch", {"batch": batch, "prepend": True})
         return sorted(body["item_ids"])
 
     return _enqueue
