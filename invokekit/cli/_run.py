@@ -35,7 +35,11 @@ def register(subparsers: Any) -> None:
     run.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE", help="set a parameter")
     run.add_argument("--model", help="the main model to use (name or key)")
     run.add_argument(
-        "--sweep", action="append", default=[], metavar="NAME=V1,V2", help="one item per value (product over sweeps)"
+        "--sweep",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2",
+        help="one item per value (product over sweeps); a JSON list for values with commas",
     )
     run.add_argument("--runs", type=int, default=1, help="repeat the whole batch N times (default 1)")
     run.add_argument("--board", help="board (name or id) for the output images")
@@ -155,7 +159,7 @@ def _load(client: Client, source: str) -> tuple[Any, bool]:
         return Workflow.load(path), False
     from invokekit.workflow import Workflow
 
-    return Workflow.load(client.workflows.get(source)), False
+    return Workflow.from_library(client, source), False
 
 
 def _apply_raw_sets(source: dict[str, Any], sets: dict[str, Any]) -> None:
@@ -168,6 +172,17 @@ def _apply_raw_sets(source: dict[str, Any], sets: dict[str, Any]) -> None:
                 f"unknown parameter {key!r} (raw graphs take node_id.field)", candidates=list(graph.get("nodes", {}))
             )
         node[field] = value
+
+
+def _sweep_texts(name: str, value: str) -> list[str]:
+    """``V1,V2,...``, or a JSON list (for values that contain commas): ``'["a, b", "c"]'``."""
+    if value.lstrip().startswith("["):
+        try:
+            items = json.loads(value)
+        except ValueError as exc:
+            raise ParameterError(f"--sweep {name}: not a valid JSON list ({exc})", field=name) from None
+        return [item if isinstance(item, str) else json.dumps(item) for item in items]
+    return value.split(",")
 
 
 def _sweep_values(workflow: Any, name: str, texts: list[str]) -> list[Any]:
@@ -187,7 +202,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     with timings.stage("load"):
         source, raw = _load(client, args.workflow)
     sets = dict(_split(s, "--set") for s in args.sets)
-    sweep = {name: value.split(",") for name, value in (_split(s, "--sweep") for s in args.sweep)}
+    sweep = {name: _sweep_texts(name, value) for name, value in (_split(s, "--sweep") for s in args.sweep)}
     with timings.stage("customize"):
         if raw:
             sets = {k: _raw_value(v) for k, v in sets.items()}

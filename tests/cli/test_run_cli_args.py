@@ -1,0 +1,30 @@
+"""Argument handling of `invokekit run` that needs no server."""
+
+from __future__ import annotations
+
+import pytest
+
+from invokekit.cli import main
+from invokekit.cli._run import _split, _sweep_texts
+from invokekit.errors import ParameterError
+
+
+def test_sweep_values_split_on_commas_or_come_as_a_json_list() -> None:
+    assert _sweep_texts("seed", "1,2,3") == ["1", "2", "3"]
+    assert _sweep_texts("prompt", '["a, b", "c"]') == ["a, b", "c"]
+    assert _sweep_texts("cfg", "[1.5, 2]") == ["1.5", "2"]
+    with pytest.raises(ParameterError):
+        _sweep_texts("prompt", "[not json")
+
+
+def test_set_needs_name_equals_value() -> None:
+    assert _split("positive_prompt=a=b", "--set") == ("positive_prompt", "a=b")
+    with pytest.raises(ParameterError):
+        _split("no-equals-sign", "--set")
+
+
+def test_bad_set_is_a_clean_error(tmp_path, capsys) -> None:
+    graph = tmp_path / "g.json"
+    graph.write_text('{"nodes": {"n": {"id": "n", "type": "integer"}}, "edges": []}')
+    assert main(["run", str(graph), "--url", "http://127.0.0.1:9", "--set", "oops"]) == 2
+    assert "NAME=VALUE" in capsys.readouterr().err
