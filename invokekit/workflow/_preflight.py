@@ -49,8 +49,10 @@ def preflight_graph(graph: dict[str, Any], context: ServerContext, labels: dict[
             if field not in node or value is None:
                 how = "connect it" if prop.get("input") == "connection" else "set it"
                 add(node_id, field, f"required input has no value ({how})")
-            elif value == "" or value == []:
-                add(node_id, field, "required input is empty")
+            elif value == "" and "path" in field:
+                # InvokeAI takes "" as a value, but a path field's own validator then fails
+                # ("Prompt from File"); an empty prompt, by contrast, is allowed and runs
+                add(node_id, field, "required input is empty (a path is needed)")
         open_ended = template.get("additionalProperties") is True or node_type in EXTRA_INPUT_NODE_TYPES
         for field, value in node.items():
             if field in ("id", "type"):
