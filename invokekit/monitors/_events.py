@@ -166,9 +166,8 @@ class EventMonitor(TrackedMonitor):
         try:
             client.call("subscribe_queue", {"queue_id": self.queue_id}, timeout=self.connect_timeout)
         except (socketio.exceptions.SocketIOError, OSError) as exc:
-            log.info("subscribe_queue on %s failed (%s); polling meanwhile", self.url, exc)
-            with state.lock:
-                state.need_subscribe = client.connected
+            # not retried until the next (re)connection: meanwhile the API is polled at full speed
+            log.info("subscribe_queue on %s failed (%s); polling the API instead", self.url, exc)
             return
         with state.lock:
             state.subscribed = client.connected
