@@ -245,29 +245,19 @@ def _finish(args: argparse.Namespace, job: Job, out: Path) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     """Finish every batch of the journal that is not fully downloaded yet."""
     manifest = Path(args.manifest)
-    journal = Journal(manifest)
     pending = [e for e in read_journal(manifest) if not e.downloads_done]
     if not pending:
         _say(args, f"{manifest}: nothing to resume, every batch is finished")
         return 0
+    # with --url every batch goes to that server; else each to the server recorded with it
+    urls = [args.url] if args.url else list(dict.fromkeys(e.url for e in pending))
     status = 0
-    for entry in pending:
-        client = _connect(args, url=entry.url)
-        job = client.job(
-            entry.batch_id,
-            queue_id=entry.queue_id,
-            item_ids=entry.item_ids,
-            output_nodes=entry.output_nodes,
-            labels=entry.labels,
-            journal=journal,
-        )
-        if not job.item_ids:
-            _say(args, f"batch {entry.batch_id} never reached the server ({entry.error or 'no items'}); skipping")
-            continue
-        journal.enqueued(entry.batch_id, job.item_ids, recovered=entry.item_ids is None)
-        _say(args, f"resuming batch {entry.batch_id}: items {job.item_ids}")
-        out = Path(args.out or entry.out_dir or manifest.parent)
-        status = max(status, _finish(args, job, out))
+    for url in urls:
+        client = _connect(args, url=url)
+        for job in client.resume(manifest, any_server=bool(args.url)):
+            _say(args, f"resuming batch {job.batch_id}: items {job.item_ids}")
+            out = Path(args.out or job.out_dir or manifest.parent)
+            status = max(status, _finish(args, job, out))
     return status
 
 

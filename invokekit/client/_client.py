@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from invokekit._journal import Journal
+from invokekit._journal import Journal, read_journal
 from invokekit.client._job import Job
 from invokekit.client._namespaces import Boards, Images, Models, Queue, Workflows
 from invokekit.client._submit import enqueue_once, find_batch_items, prepare_batch
@@ -167,6 +167,37 @@ class Client:
             labels=labels,
             journal=journal,
         )
+
+    def resume(self, journal: str | os.PathLike[str] | Journal, *, any_server: bool = False) -> list[Job]:
+        """Jobs for every batch of a run journal on this server whose downloads are not finished.
+
+        For a crashed kernel or process: the journal was written before each POST, so even a batch
+        whose enqueue answer was never seen is found on the server by its batch id. Batches that
+        never reached the server are left out, and so are batches recorded for another URL unless
+        ``any_server`` (the server moved, e.g. a restarted sandbox on a new port). Call
+        ``wait``/``download`` on the returned jobs.
+        """
+        log = journal if isinstance(journal, Journal) else Journal(journal)
+        jobs = []
+        for entry in read_journal(log.path):
+            elsewhere = bool(entry.url) and str(entry.url).rstrip("/") != self.url
+            if entry.downloads_done or (elsewhere and not any_server):
+                continue
+            job = self.job(
+                entry.batch_id,
+                queue_id=entry.queue_id,
+                item_ids=entry.item_ids,
+                output_nodes=entry.output_nodes,
+                labels=entry.labels,
+                journal=log,
+            )
+            if not job.item_ids:
+                continue
+            if entry.item_ids is None:
+                log.enqueued(entry.batch_id, job.item_ids, recovered=True)
+            job.out_dir = entry.out_dir
+            jobs.append(job)
+        return jobs
 
 
 def _with_labels(exc: GraphRejected, workflow: Any) -> GraphRejected:

@@ -46,6 +46,8 @@ class Job:
         self.timings = timings or Timings()
         self.journal = journal
         self.results: list[ItemResult] | None = None
+        #: where the journal says this batch's images go (set by ``Client.resume``)
+        self.out_dir: str | None = None
         self.last_updates: dict[int, StatusUpdate] = {}
 
     def __repr__(self) -> str:
