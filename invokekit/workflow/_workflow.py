@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from invokekit.errors import ParameterError, PreflightError, Problem, WorkflowEr
 from invokekit.workflow._aliases import ALIAS_MODEL_TYPE, EdgeIndex, alias_places
 from invokekit.workflow._context import ServerContext
 from invokekit.workflow._convert import Converter, check_batch_sizes, embedded_workflow
+from invokekit.workflow._display import workflow_html
 from invokekit.workflow._load import read_source, validate
 from invokekit.workflow._nodes import Place, is_executable, is_invocation, node_title
 from invokekit.workflow._params import Parameter, list_parameters, resolve_name
@@ -296,6 +298,20 @@ class Workflow:
         problems = self.preflight(context)
         if problems:
             raise PreflightError(problems, file=self.file)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the workflow JSON (with the values set) atomically, e.g. to open it in InvokeAI's editor."""
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(self._raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return target
+
+    def _repr_html_(self) -> str:
+        return workflow_html(self)
 
     def __repr__(self) -> str:
         return f"Workflow({self.name!r}, version={self.version}, nodes={len(self._raw['nodes'])})"

@@ -210,3 +210,13 @@ def test_with_a_schema_unlabelled_form_fields_carry_the_titles_the_ui_shows() ->
     loader = next(n for n in wf.to_graph()["nodes"].values() if n["type"] == "flux_model_loader")
     assert loader["vae_model"]["name"] == "tiny-sdxl-vae"
     assert wf.preflight()  # the workflow's context is used; the main model is still missing
+
+
+def test_save_round_trips_and_html_shows_the_form(tmp_path) -> None:
+    wf = Workflow.load(SDXL).set(positive_prompt="<b>boat</b>", seed=5)
+    saved = wf.save(tmp_path / "custom.json")
+    again = Workflow.load(saved)
+    assert again.to_graph()["nodes"][POS]["value"] == "<b>boat</b>" and again.to_graph()["nodes"][NOISE]["seed"] == 5
+    assert [p.name for p in tmp_path.iterdir()] == ["custom.json"]
+    page = wf._repr_html_()
+    assert "Positive Prompt" in page and "&lt;b&gt;boat" in page and "<b>boat" not in page
