@@ -175,8 +175,7 @@ class Workflow:
         for place in places:
             node = nodes[place.node_id]
             current = node["data"]["inputs"][place.field].get("value")
-            model = alias in ALIAS_MODEL_TYPE or is_model_field(place.field, None) or (
-                isinstance(current, dict) and "key" in current)
+            model = alias in ALIAS_MODEL_TYPE or self._takes_model(node["data"]["type"], place.field, current)
             problem = check_like_current(value, current, model=model, board=place.field == "board")
             if problem:
                 raise ParameterError(f"{name}: {problem}", file=self.file, node_id=place.node_id,
@@ -184,6 +183,15 @@ class Workflow:
             if model:
                 models.add(place.key)
         return models
+
+    def _takes_model(self, node_type: str, field: str, current: Any) -> bool:
+        """By the schema when known; else a field holding an identifier, or an empty ``*model`` field."""
+        prop = self._context.input_schema(node_type, field) if self._context is not None else None
+        if prop is not None:
+            return is_model_field(field, prop)
+        if isinstance(current, dict):
+            return "key" in current
+        return current is None and is_model_field(field, None)
 
     def _apply(self, name: str, place: Place, value: Any) -> None:
         index = self._state()[0]

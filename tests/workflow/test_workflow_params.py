@@ -220,3 +220,12 @@ def test_save_round_trips_and_html_shows_the_form(tmp_path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["custom.json"]
     page = wf._repr_html_()
     assert "Positive Prompt" in page and "&lt;b&gt;boat" in page and "<b>boat" not in page
+
+
+def test_enum_fields_named_like_models_are_not_models() -> None:
+    wf = Workflow.load(SHIPPED_DIR / "Tiled Upscaling (Beta).json")
+    ip = next(p for p in wf.parameters if p.field == "clip_vision_model")
+    wf.set({f"{ip.node_id}.clip_vision_model": "ViT-G"})
+    assert wf.to_graph()["nodes"][ip.node_id]["clip_vision_model"] == "ViT-G"  # offline: no model lookup
+    with pytest.raises(ParameterError, match="not one of"):
+        wf.set({f"{ip.node_id}.clip_vision_model": "ViT-X"}).to_graph(context())
