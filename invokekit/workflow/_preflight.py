@@ -23,12 +23,14 @@ def _required(prop: dict[str, Any]) -> bool:
 
 
 def preflight_graph(graph: dict[str, Any], context: ServerContext, labels: dict[str, str],
-                    batch_fields: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()) -> list[Problem]:
-    """All problems of ``graph``; ``labels`` maps node ids to what the user calls them."""
+                    data: list[list[dict[str, Any]]] | None = None) -> list[Problem]:
+    """All problems of ``graph`` (and of the batch ``data`` that fills it); ``labels`` maps node
+    ids to what the user calls them."""
     if context.templates() is None:
         raise WorkflowError("the pre-flight check needs the server's OpenAPI schema (ServerContext.schema)")
     problems: list[Problem] = []
-    fed = {(e["destination"]["node_id"], e["destination"]["field"]) for e in graph["edges"]} | set(batch_fields)
+    batch_fields = {(d["node_path"], d["field_name"]) for inner in data or [] for d in inner}
+    fed = {(e["destination"]["node_id"], e["destination"]["field"]) for e in graph["edges"]} | batch_fields
     model_keys = {m.get("key") for m in context.models or [] if isinstance(m, dict)}
 
     def add(node_id: str, field: str | None, message: str) -> None:
@@ -73,7 +75,52 @@ def preflight_graph(graph: dict[str, Any], context: ServerContext, labels: dict[
                                     "on this server")
     for edge in graph["edges"]:
         _check_edge(edge, graph, context, add)
+    _check_cycles(graph, add)
+    for inner in data or []:
+        for entry in inner:
+            _check_batch_entry(entry, graph, context, add)
     return problems
+
+
+def _check_cycles(graph: dict[str, Any], add: Any) -> None:
+    """InvokeAI refuses graphs with cycles; name one node on each."""
+    children: dict[str, set[str]] = {}
+    for edge in graph["edges"]:
+        children.setdefault(edge["source"]["node_id"], set()).add(edge["destination"]["node_id"])
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    for start in graph["nodes"]:
+        stack = [(start, iter(children.get(start, ())))]
+        if state.get(start):
+            continue
+        state[start] = 1
+        while stack:
+            node_id, pending = stack[-1]
+            nxt = next(pending, None)
+            if nxt is None:
+                state[node_id] = 2
+                stack.pop()
+            elif state.get(nxt) == 1:
+                add(nxt, None, "this node is part of a cycle; InvokeAI graphs must be acyclic")
+            elif not state.get(nxt):
+                state[nxt] = 1
+                stack.append((nxt, iter(children.get(nxt, ()))))
+
+
+def _check_batch_entry(entry: dict[str, Any], graph: dict[str, Any], context: ServerContext, add: Any) -> None:
+    node = graph["nodes"].get(entry["node_path"])
+    if node is None:
+        add(entry["node_path"], entry["field_name"], "batch data targets a node that is not in the graph")
+        return
+    prop = context.input_schema(node.get("type", ""), entry["field_name"])
+    if prop is None:
+        if context.template(node.get("type", "")) is not None:
+            add(entry["node_path"], entry["field_name"], "batch data targets an input this node does not have")
+        return
+    for item in entry["items"]:
+        problem = check_schema(item, prop, context)
+        if problem:
+            add(entry["node_path"], entry["field_name"], f"batch item {item!r}: {problem}")
+            return
 
 
 def _check_edge(edge: dict[str, Any], graph: dict[str, Any], context: ServerContext, add: Any) -> None:

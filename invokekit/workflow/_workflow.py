@@ -297,9 +297,8 @@ class Workflow:
         except WorkflowError as exc:
             problems.append(Problem(exc.node_id or "", exc.node_label, exc.field, exc.reason))
             data = []
-        batch_fields = {(d["node_path"], d["field_name"]) for inner in data for d in inner}
         labels = {n["id"]: node_title(n) for n in self._raw["nodes"] if is_invocation(n)}
-        return problems + preflight_graph(graph, context, labels, batch_fields)
+        return problems + preflight_graph(graph, context, labels, data)
 
     def check(self, context: ServerContext | None = None) -> None:
         """Raise :class:`PreflightError` listing every problem, if there is any."""

@@ -225,3 +225,15 @@ def test_call_saved_workflow_inputs_are_gathered_and_edge_fed_ones_removed() -> 
         [edge("i", "value", "c", f"{prefix}n::b")],
     )
     assert graph_of(raw)["nodes"]["c"]["workflow_inputs"] == {f"{prefix}n::a": 5}
+
+
+def test_preflight_checks_batch_items_and_cycles() -> None:
+    raw = workflow(
+        [node("ib", "integer_batch", {"integers": [8, 13], "batch_group_id": "None"}),
+         node("n", "noise", {"width": 64, "height": 64}),
+         node("a", "add", {"a": 0, "b": 0}), node("b", "add", {"a": 0, "b": 0})],
+        [edge("ib", "value", "n", "width"), edge("a", "value", "b", "b"), edge("b", "value", "a", "b")],
+    )
+    problems = Workflow.load(raw).preflight(context())
+    assert any(p.node_id == "n" and p.field == "width" and "13" in p.message for p in problems)
+    assert any("cycle" in p.message for p in problems)
