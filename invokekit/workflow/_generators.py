@@ -93,6 +93,17 @@ def _int_prefix(text: str) -> int:
     return int(digits)
 
 
+MAX_ITEMS = 100_000
+
+
+def _count(gen: dict[str, Any], where: dict[str, Any]) -> int:
+    count = gen.get("count", 10)
+    if isinstance(count, bool) or not isinstance(count, int | float) or not 0 <= count <= MAX_ITEMS:
+        raise WorkflowError(f"generator count must be a number from 0 to {MAX_ITEMS}, got {count!r}",
+                            field="generator", **where)
+    return int(count)
+
+
 def generator_values(gen: Any, kind: str, where: dict[str, Any]) -> list[Any]:
     """The list a ``<kind>_generator`` node's ``generator`` setting produces."""
     if not isinstance(gen, dict) or not isinstance(gen.get("type"), str):
@@ -102,11 +113,11 @@ def generator_values(gen: Any, kind: str, where: dict[str, Any]) -> list[Any]:
         if isinstance(gen.get("values"), list) and kind == "float":
             return list(gen["values"])
         if g_type.endswith("_arithmetic_sequence"):
-            start, count = gen.get("start", 0), gen.get("count", 10)
+            start, count = gen.get("start", 0), _count(gen, where)
             step = gen.get("step", 1 if kind == "integer" else 0.1)
             return [start] if step == 0 else [start + i * step for i in range(int(count))]
         if g_type.endswith("_linear_distribution"):
-            start, count = gen.get("start", 0), int(gen.get("count", 10))
+            start, count = gen.get("start", 0), _count(gen, where)
             end = gen.get("end", 10 if kind == "integer" else 1)
             if count == 1:
                 return [start]
@@ -115,7 +126,7 @@ def generator_values(gen: Any, kind: str, where: dict[str, Any]) -> list[Any]:
             return [start + (end - start) * (i / (count - 1)) for i in range(count)]
         if g_type.endswith("_random_distribution_uniform"):
             rng = _rng(gen.get("seed"))
-            lo, hi, count = gen.get("min", 0), gen.get("max", 10 if kind == "integer" else 1), int(gen.get("count", 10))
+            lo, hi, count = gen.get("min", 0), gen.get("max", 10 if kind == "integer" else 1), _count(gen, where)
             if kind == "integer":
                 return [math.floor(rng() * (hi - lo + 1)) + lo for _ in range(count)]
             return [rng() * (hi - lo) + lo for _ in range(count)]

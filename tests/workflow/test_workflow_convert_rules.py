@@ -237,3 +237,19 @@ def test_preflight_checks_batch_items_and_cycles() -> None:
     problems = Workflow.load(raw).preflight(context())
     assert any(p.node_id == "n" and p.field == "width" and "13" in p.message for p in problems)
     assert any("cycle" in p.message for p in problems)
+
+
+@pytest.mark.parametrize("generator", [
+    {"type": "integer_generator_arithmetic_sequence", "count": 10**9},
+    {"type": "integer_generator_linear_distribution", "count": "ten"},
+    {"type": "integer_generator_dynamic_prompts"},
+    "not a dict",
+])
+def test_generators_that_cannot_be_expanded_are_workflow_errors(generator: object) -> None:
+    raw = workflow([node("g", "integer_generator", {"generator": generator}),
+                    node("ib", "integer_batch", {"integers": MISSING, "batch_group_id": "None"}),
+                    node("add", "add", {"a": 0})],
+                   [edge("g", "integers", "ib", "integers"), edge("ib", "value", "add", "a")])
+    with pytest.raises(WorkflowError) as err:
+        Workflow.load(raw).to_batch()
+    assert err.value.node_id == "g" and err.value.field == "generator"
