@@ -161,6 +161,8 @@ class GenerationPanel(widgets.VBox):
 
     def cancel(self) -> None:
         """Cancel the running job on the server; the run ends as ``canceled``."""
+        if not self.running:
+            return
         self._cancel_requested.set()
         job = self.job
         if job is not None:
