@@ -253,3 +253,10 @@ def test_generators_that_cannot_be_expanded_are_workflow_errors(generator: objec
     with pytest.raises(WorkflowError) as err:
         Workflow.load(raw).to_batch()
     assert err.value.node_id == "g" and err.value.field == "generator"
+
+
+def test_seeded_random_generators_use_mt19937_like_the_ui() -> None:
+    from invokekit.workflow._generators import _MersenneTwister
+
+    twister = _MersenneTwister(5489)  # the reference sequence of MT19937's init_genrand(5489)
+    assert [twister._int32() for _ in range(3)] == [3499211612, 581869302, 3890346734]
