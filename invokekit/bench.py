@@ -48,13 +48,13 @@ KERNEL_NAME = "invokekit"
 QUICK: dict[str, dict[str, Any]] = {
     "monitor_latency": {"jobs": 2, "check_samples": 100, "size": 64, "steps": 1},
     "stage_timings": {"sizes": [64], "steps": [1], "runs": 2, "settle": 0.5},
-    "sweeps_and_scale": {"variants": 100, "watch_counts": [1, 10, 100, 1000], "cycle_samples": 5,
+    "sweeps_and_scale": {"variants": 100, "repeats": 1, "watch_counts": [1, 10, 100, 1000], "cycle_samples": 5,
                          "idle_window": 0.25},
 }
 FULL: dict[str, dict[str, Any]] = {
     "monitor_latency": {"jobs": 20, "check_samples": 2000, "size": 64, "steps": 1},
     "stage_timings": {"sizes": [64, 128, 256], "steps": [1, 4], "runs": 5},
-    "sweeps_and_scale": {"variants": 100, "watch_counts": [1, 10, 100, 1000], "cycle_samples": 20,
+    "sweeps_and_scale": {"variants": 100, "repeats": 3, "watch_counts": [1, 10, 100, 1000], "cycle_samples": 20,
                          "idle_window": 2.0},
 }
 
@@ -152,10 +152,13 @@ def run_benchmarks(
     db_path: str | os.PathLike[str] | None = None,
     notebooks: Sequence[str] = NOTEBOOKS,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    sandbox: str = "default",
 ) -> dict[str, Any]:
     """Run the benchmark notebooks against ``url`` and write results, plots and ``summary.md``.
 
-    Without ``url`` the local sandbox is started (or reused) and its database watched too.
+    Without ``url`` the local sandbox called ``sandbox`` is started (or reused) and its database
+    watched too; a sandbox of its own (e.g. ``sandbox="bench"``) keeps other users' jobs out of the
+    queue while measuring.
     Returns the summary: per-notebook results, the targets with their measured values, and
     the paths written. A notebook that fails is reported in the summary and the others still run.
     """
@@ -164,9 +167,8 @@ def run_benchmarks(
     if url is None:
         from invokekit.sandbox import Sandbox
 
-        sandbox = Sandbox()
-        sandbox.up()
-        url, db_path = sandbox.url, db_path or sandbox.db_path
+        server = Sandbox(sandbox).up()
+        url, db_path = server.url, db_path or server.db_path
     kernel = ensure_kernel()
     settings = QUICK if quick else FULL
     results: dict[str, Any] = {}

@@ -27,6 +27,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--url", default=None, help="InvokeAI server to measure (default: the local sandbox)")
     parser.add_argument("--db", dest="db_path", default=None,
                         help="that server's databases/invokeai.db, for the SQLite backend (with --url)")
+    parser.add_argument("--sandbox", default="default", metavar="NAME",
+                        help="without --url: the sandbox to start or reuse (default: %(default)s; a name of its own "
+                        "keeps other jobs out of the measured queue)")
     parser.add_argument("--out", default=None, help="output folder (default: benchmarks/results)")
     parser.add_argument("--only", nargs="+", choices=NOTEBOOKS, default=None, metavar="NOTEBOOK",
                         help=f"run only these notebooks ({', '.join(NOTEBOOKS)})")
@@ -35,7 +38,7 @@ def register(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     summary = run_benchmarks(args.out, quick=args.quick, url=args.url, db_path=args.db_path,
-                             notebooks=args.only or NOTEBOOKS)
+                             notebooks=args.only or NOTEBOOKS, sandbox=args.sandbox)
     print(f"benchmarks ({summary['mode']}) against {summary['url']} in {summary['elapsed_s']:.1f} s")
     for target in summary["targets"]:
         value = target["value"]
