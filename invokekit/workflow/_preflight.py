@@ -139,3 +139,44 @@ def _check_edge(edge: dict[str, Any], graph: dict[str, Any], context: ServerCont
     if template is not None and target["type"] not in EXTRA_INPUT_NODE_TYPES \
             and dst["field"] not in template.get("properties", {}):
         add(dst["node_id"], dst["field"], f"{target['type']!r} has no input {dst['field']!r} to connect to")
+        return
+    if outputs is None or template is None or src["field"] not in outputs:
+        return
+    made = _kinds(outputs[src["field"]], context)
+    taken = _kinds(template.get("properties", {}).get(dst["field"], {}), context)
+    if made is not None and taken is not None and not made & taken:
+        add(dst["node_id"], dst["field"], f"cannot take {source['type']}.{src['field']} "
+                                          f"({' or '.join(sorted(made))}; it takes {' or '.join(sorted(taken))})")
+
+
+_PRIMITIVE_KINDS = {"integer": "number", "number": "number", "string": "string", "boolean": "boolean"}
+
+
+def _kinds(prop: dict[str, Any], context: ServerContext, depth: int = 0) -> set[str] | None:
+    """The value kinds a field carries (collections count as their items); ``None`` means anything.
+
+    Deliberately lenient (a number fits a number, an item fits a collection of it): it only
+    reports connections that can never work, such as an image into a conditioning input.
+    """
+    if depth > 10 or not isinstance(prop, dict):
+        return None
+    if "$ref" in prop:
+        target = context.resolve_ref(prop["$ref"]) or {}
+        kind = _PRIMITIVE_KINDS.get(str(target.get("type")))
+        return {kind} if kind and "properties" not in target else {prop["$ref"].rsplit("/", 1)[-1]}
+    branches = prop.get("anyOf") or prop.get("oneOf")
+    if branches:
+        found: set[str] = set()
+        for branch in branches:
+            if isinstance(branch, dict) and branch.get("type") == "null":
+                continue
+            kinds = _kinds(branch, context, depth + 1)
+            if kinds is None:
+                return None
+            found |= kinds
+        return found or None
+    json_type = prop.get("type")
+    if json_type == "array":
+        return _kinds(prop.get("items", {}), context, depth + 1)
+    kind = _PRIMITIVE_KINDS.get(str(json_type))
+    return {kind} if kind else None

@@ -260,3 +260,14 @@ def test_seeded_random_generators_use_mt19937_like_the_ui() -> None:
 
     twister = _MersenneTwister(5489)  # the reference sequence of MT19937's init_genrand(5489)
     assert [twister._int32() for _ in range(3)] == [3499211612, 581869302, 3890346734]
+
+
+def test_preflight_names_connections_that_can_never_work() -> None:
+    raw = workflow(
+        [node("img", "blank_image", {"width": 64, "height": 64}), node("i", "integer", {"value": 3}),
+         node("den", "denoise_latents", {"positive_conditioning": MISSING, "steps": 0})],
+        [edge("img", "image", "den", "positive_conditioning"), edge("i", "value", "den", "steps")],
+    )
+    problems = [p for p in Workflow.load(raw).preflight(context()) if "cannot take" in p.message]
+    assert [(p.node_id, p.field) for p in problems] == [("den", "positive_conditioning")]
+    assert "ImageField" in problems[0].message and "ConditioningField" in problems[0].message
