@@ -61,11 +61,6 @@ def current_values(workflow: Any) -> dict[str, Any]:
     return values
 
 
-def plain(value: Any) -> Any:
-    """A float that is a whole number as an int: what an integer-valued field in a workflow accepts."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 def _dropdown(options: Sequence[str], value: Any, description: str) -> widgets.Dropdown:
     choices = list(options)
     if isinstance(value, dict):
@@ -175,7 +170,7 @@ def build_controls(
         "vae": Control("vae", _dropdown(vae_models, get("vae", "vae_model"), "VAE"), ("vae", "vae_model")),
     }
     for control in controls.values():
-        probe = plain(control.widget.value)
+        probe = control.widget.value
         for name in control.candidates:
             if probe is not None and accepts(workflow, name, probe):
                 control.param = name
@@ -192,6 +187,4 @@ def random_seed() -> int:
 
 def values_to_set(controls: dict[str, Control]) -> dict[str, Any]:
     """The ``workflow.set(**values)`` arguments for every bound control (empty prompts included)."""
-    return {
-        c.param: plain(c.widget.value) for c in controls.values() if c.param is not None and c.widget.value is not None
-    }
+    return {c.param: c.widget.value for c in controls.values() if c.param is not None and c.widget.value is not None}
