@@ -35,6 +35,9 @@ def test_invokeai_accepts_our_graphs_and_its_builder_agrees(tmp_path: Path) -> N
     for path in SHIPPED:
         (tmp_path / f"{path.stem}.graph.json").write_text(json.dumps(Workflow.load(path).to_graph()))
         shutil.copy(path, tmp_path / f"{path.stem}.workflow.json")
+        if path.name in COMPLETE:  # as converted with the server schema (unknown inputs dropped)
+            graph = Workflow.load(path).to_graph(context())
+            (tmp_path / f"schema-{path.stem}.graph.json").write_text(json.dumps(graph))
     custom = Workflow.load(SDXL).set(model="tiny-sdxl", vae="tiny-sdxl-vae", width=256, height=256, seed=3)
     (tmp_path / "custom-sdxl.graph.json").write_text(json.dumps(custom.to_graph(context(models=TINY_MODELS))))
 
@@ -44,6 +47,8 @@ def test_invokeai_accepts_our_graphs_and_its_builder_agrees(tmp_path: Path) -> N
     report = json.loads(proc.stdout)
 
     assert report["custom-sdxl"]["graph"] == "ok"
+    for name in COMPLETE:
+        assert report[f"schema-{Path(name).stem}"]["graph"] == "ok", name
     for path in SHIPPED:
         entry = report[path.stem]
         assert entry["twin"] == "same", f"{path.name}: {entry['twin']}"
