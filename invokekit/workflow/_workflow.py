@@ -259,10 +259,11 @@ class Workflow:
             if not isinstance(values, list | tuple) or not values:
                 raise ParameterError(f"sweep {name!r} needs a non-empty list of values", file=self.file, field=name)
             places, alias = resolve_name(name, self._state()[2], self._state()[1], self.file)
+            unsweepable = alias == "board" or any(p.field == "board" for p in places) or bool(
+                self._check_value(name, values[0], places, alias))
             for value in values:
                 self._check_value(name, value, places, alias)
-                if isinstance(value, dict) or alias in ("model", "vae", "board") or any(
-                        is_model_field(p.field, None) or p.field == "board" for p in places):
+                if unsweepable or (isinstance(value, dict) and "image_name" not in value):
                     raise ParameterError(f"sweep {name!r}: models and boards cannot be swept in one batch (InvokeAI "
                                          "batch data holds strings, numbers and images); submit one per value",
                                          file=self.file, field=name)

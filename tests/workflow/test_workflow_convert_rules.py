@@ -271,3 +271,12 @@ def test_preflight_names_connections_that_can_never_work() -> None:
     problems = [p for p in Workflow.load(raw).preflight(context()) if "cannot take" in p.message]
     assert [(p.node_id, p.field) for p in problems] == [("den", "positive_conditioning")]
     assert "ImageField" in problems[0].message and "ConditioningField" in problems[0].message
+
+
+def test_images_and_enum_strings_can_be_swept() -> None:
+    raw = workflow([node("r", "img_resize", {"image": MISSING, "width": 64, "height": 64}),
+                    node("ip", "ip_adapter", {"clip_vision_model": "ViT-H"})])
+    images = [{"image_name": "a.png"}, {"image_name": "b.png"}]
+    data = Workflow.load(raw).to_batch(sweep={"r.image": images, "ip.clip_vision_model": ["ViT-H", "ViT-G"]})["data"]
+    assert data == [[{"node_path": "r", "field_name": "image", "items": images}],
+                    [{"node_path": "ip", "field_name": "clip_vision_model", "items": ["ViT-H", "ViT-G"]}]]
