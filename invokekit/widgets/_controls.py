@@ -177,8 +177,15 @@ def build_controls(
                 break
         control.widget.disabled = control.param is None
         if control.param is None:
-            control.widget.description_tooltip = "this workflow has no such parameter"
+            control.widget.tooltip = "this workflow has no such parameter"
     return controls
+
+
+def seed_is_random(workflow: Any) -> bool:
+    """Whether the workflow draws its seed from a random node (then the panel's "random" starts on)."""
+    params = getattr(workflow, "parameters", []) or []
+    seeds = [p for p in params if "seed" in (getattr(p, "aliases", ()) or ())]
+    return not seeds or any(getattr(p, "random", False) for p in seeds)
 
 
 def random_seed() -> int:

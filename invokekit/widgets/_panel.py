@@ -8,8 +8,10 @@ in the panel itself: a failed run must never leave a dead button and a traceback
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ import ipywidgets as widgets
 
 from invokekit.monitors import StatusUpdate
 from invokekit.widgets._choices import model_options, scheduler_names
-from invokekit.widgets._controls import Control, build_controls, random_seed, values_to_set
+from invokekit.widgets._controls import Control, build_controls, random_seed, seed_is_random, values_to_set
 from invokekit.widgets._render import decode_data_url, error_html, image_widget, status_html, timings_html
 
 MONITORS = ("auto", "events", "db", "api")
@@ -26,9 +28,11 @@ MONITORS = ("auto", "events", "db", "api")
 class GenerationPanel(widgets.VBox):
     """Prompt, size, steps, CFG, scheduler, seed, model, monitor; Generate/Cancel; live preview; gallery.
 
-    ``workflow`` is an :class:`invokekit.Workflow`; ``client`` an :class:`invokekit.Client` (default:
-    ``Client()``, i.e. ``$INVOKEAI_URL``). ``db_path`` lets the ``db`` monitor read the server's
-    database; ``out_dir`` is where result images are downloaded (default: a temporary directory).
+    ``workflow`` is an :class:`invokekit.Workflow` (or a file, dict or library name to load);
+    ``client`` an :class:`invokekit.Client` (default: ``Client()``, i.e. ``$INVOKEAI_URL``).
+    ``db_path`` lets the ``db`` monitor read the server's database (default: the client's);
+    ``out_dir`` is where result images are downloaded (default: a temporary directory). The
+    "random" seed toggle starts on when the workflow draws its seed from a random node.
 
     State for code and tests: ``state`` (idle, running, completed, failed, canceled, error),
     ``job``, ``results`` (the last run's item results), ``images`` (all downloaded paths, newest
@@ -49,6 +53,8 @@ class GenerationPanel(widgets.VBox):
             from invokekit.client import Client
 
             client = Client()
+        if isinstance(workflow, str | os.PathLike | Mapping):
+            workflow = client.workflow(workflow)  # a file, a dict, or a name in the server's library
         self.workflow = workflow
         self.client = client
         self.db_path = db_path
@@ -68,7 +74,7 @@ class GenerationPanel(widgets.VBox):
         self.error_box = widgets.HTML("")
         self.controls = self._load_controls()
         self.random_seed = widgets.Checkbox(
-            value=True, description="random", indent=False, layout=widgets.Layout(width="90px")
+            value=seed_is_random(workflow), description="random", indent=False, layout=widgets.Layout(width="90px")
         )
         self.monitor = widgets.Dropdown(
             options=list(MONITORS), value=monitor, description="Monitor", layout=widgets.Layout(width="200px")

@@ -34,7 +34,7 @@ def image_widget(path: Path, *, width: int = 192, tooltip: str | None = None) ->
     image.layout.width = f"{width}px"
     image.layout.margin = "2px"
     if tooltip:
-        image.description_tooltip = tooltip
+        image.tooltip = tooltip
     return image
 
 

@@ -138,3 +138,28 @@ def test_cancel_stops_the_running_job(client: Client, workflow: Any, tmp_path: P
     assert client.queue.item(panel.job.item_ids[0])["status"] == "canceled"
     assert panel.gallery.children == ()
     assert not panel.generate_button.disabled and panel.cancel_button.disabled
+
+
+@pytest.mark.server
+def test_panel_loads_a_workflow_by_name_and_keeps_a_fixed_seed(client: Client, tmp_path: Path) -> None:
+    panel = GenerationPanel(WORKFLOW, client, out_dir=tmp_path)
+    assert panel.workflow.name == WORKFLOW
+    assert panel.random_seed.value, "the shipped workflow draws its seed from a random node"
+    fixed = client.workflow(WORKFLOW)
+    fixed.set(seed=99)
+    panel = GenerationPanel(fixed, client, out_dir=tmp_path)
+    assert not panel.random_seed.value and panel.controls["seed"].widget.value == 99
+
+
+def test_an_unreachable_server_is_reported_in_the_panel(tmp_path: Path) -> None:
+    """Nothing listens on the port: the panel still builds, says why, and Generate fails visibly."""
+    from invokekit.workflow import Workflow
+
+    shipped = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "workflows" / "default"
+    workflow = Workflow.load(shipped / f"{WORKFLOW}.json")
+    panel = GenerationPanel(workflow, Client("http://127.0.0.1:9", timeout=2), out_dir=tmp_path)
+    assert "ServerUnavailable" in panel.error_box.value
+    panel.generate_button.click()
+    assert panel.wait(timeout=60) == "error"
+    assert "ServerUnavailable" in panel.error_box.value
+    assert not panel.generate_button.disabled
