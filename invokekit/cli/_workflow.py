@@ -68,7 +68,7 @@ def cmd_params(args: argparse.Namespace) -> int:
         if p.connected and not p.random and not args.all:
             continue
         fed = "random" if p.random else ("edge" if p.connected else "")
-        rows.append((p.name, p.label, _short(p.value), "yes" if p.in_form else "", fed, ",".join(p.aliases)))
+        rows.append((p.name, p.label, _short(p.value), p.form_kind or "", fed, ",".join(p.aliases)))
     widths = [min(max(len(r[i]) for r in rows), 48) for i in range(len(rows[0]))]
     print(f"{wf.name}  (schema {wf.version}, {len(wf.parameters)} inputs)")
     for row in rows:

@@ -36,6 +36,7 @@ class Parameter:
     connected: bool
     random: bool = False
     aliases: tuple[str, ...] = field(default=())
+    form_kind: str | None = None  # "form" (schema 4 form builder) or "exposed" (legacy exposedFields)
 
     @property
     def name(self) -> str:
@@ -47,8 +48,9 @@ class Parameter:
         return not self.connected or self.random
 
 
-def form_fields(raw: dict[str, Any]) -> list[tuple[str, str]]:
-    """(node id, field) of the form's node-field elements in display order, else ``exposedFields``."""
+def form_fields(raw: dict[str, Any]) -> tuple[list[tuple[str, str]], str]:
+    """(node id, field) of the form's node-field elements in display order, else ``exposedFields``;
+    and which of the two it was ("form" or "exposed")."""
     out: list[tuple[str, str]] = []
     form = raw.get("form")
     elements = form.get("elements") if isinstance(form, dict) else None
@@ -61,10 +63,10 @@ def form_fields(raw: dict[str, Any]) -> list[tuple[str, str]]:
                 ident = element.get("data", {}).get("fieldIdentifier", {})
                 out.append((ident["nodeId"], ident["fieldName"]))
         if out:
-            return out
+            return out, "form"
     for item in raw.get("exposedFields") or []:
         out.append((item["nodeId"], item["fieldName"]))
-    return out
+    return out, "exposed"
 
 
 def _walk(elements: dict[str, Any], root: str) -> list[str]:
@@ -94,7 +96,8 @@ def input_label(node: dict[str, Any], field_name: str, schema_title: str | None 
 def list_parameters(raw: dict[str, Any], index: EdgeIndex, aliases: dict[str, list[Place]],
                     context: ServerContext | None = None) -> list[Parameter]:
     """Every input of every invocation node; with a schema, unlabelled inputs get the UI's titles."""
-    in_form = set(form_fields(raw))
+    fields, kind = form_fields(raw)
+    in_form = set(fields)
     alias_of: dict[tuple[str, str], list[str]] = {}
     for alias, places in aliases.items():
         for place in places:
@@ -111,6 +114,7 @@ def list_parameters(raw: dict[str, Any], index: EdgeIndex, aliases: dict[str, li
             params.append(Parameter(
                 node_id=node["id"], node_label=node_title(node), node_type=data["type"], field=name,
                 label=label, value=spec.get("value"), in_form=key in in_form,
+                form_kind=kind if key in in_form else None,
                 connected=key in index.feeds, random=key in random_fed, aliases=tuple(alias_of.get(key, ())),
             ))
     return params

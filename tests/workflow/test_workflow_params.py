@@ -229,3 +229,12 @@ def test_enum_fields_named_like_models_are_not_models() -> None:
     assert wf.to_graph()["nodes"][ip.node_id]["clip_vision_model"] == "ViT-G"  # offline: no model lookup
     with pytest.raises(ParameterError, match="not one of"):
         wf.set({f"{ip.node_id}.clip_vision_model": "ViT-X"}).to_graph(context())
+
+
+def test_form_kind_tells_the_form_builder_from_legacy_exposed_fields() -> None:
+    assert {p.form_kind for p in Workflow.load(SDXL).parameters if p.in_form} == {"exposed"}
+    wan = Workflow.load(SHIPPED_DIR / "Wan 2.2 Text to Image.json")  # schema 3.0.0 with exposedFields only
+    cog = Workflow.load(SHIPPED_DIR / "CogView4_TextToImage.json")  # a form-builder form
+    assert {p.form_kind for p in cog.parameters if p.in_form} == {"form"}
+    assert {p.label for p in cog.parameters if p.in_form} == {"Positive Prompt", "Negative Prompt", "Model"}
+    assert all(p.form_kind in (None, "exposed") for p in wan.parameters)
