@@ -40,9 +40,9 @@ def test_notebook_matches_its_stored_outputs(notebook: Path, invokeai_sandbox: o
     cmd = [
         sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
         f"--nbval-sanitize-with={SANITIZE}", "--nbval-cell-timeout=300",
-        "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=", "-o", "timeout=900",
+        "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=", "-o", "timeout=500",
         str(notebook),
     ]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=540)  # < 600 s
     report = (proc.stdout + proc.stderr)[-12000:]
     assert proc.returncode == 0, f"nbval failed for {notebook.name}:\n{report}"
