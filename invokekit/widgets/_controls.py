@@ -111,7 +111,7 @@ def build_controls(
             "width",
             widgets.BoundedIntText(
                 value=int(number(get("width"), 256)),
-                min=64,
+                min=8,
                 max=4096,
                 step=8,
                 description="Width",
@@ -123,7 +123,7 @@ def build_controls(
             "height",
             widgets.BoundedIntText(
                 value=int(number(get("height"), 256)),
-                min=64,
+                min=8,
                 max=4096,
                 step=8,
                 description="Height",

@@ -231,8 +231,7 @@ class GenerationPanel(widgets.VBox):
     def _show_results(self) -> None:
         statuses = [getattr(r, "status", "?") for r in self.results]
         paths = [Path(p) for p in self.job.download(self.out_dir)] if "completed" in statuses else []
-        for path in paths:
-            self.images.insert(0, path)
+        self.images = paths + self.images
         self.gallery.children = tuple(image_widget(p, tooltip=p.name) for p in paths) + tuple(self.gallery.children)
         if paths:
             self.preview.value, self.preview.format = paths[0].read_bytes(), paths[0].suffix.lstrip(".") or "png"

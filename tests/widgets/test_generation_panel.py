@@ -163,3 +163,19 @@ def test_an_unreachable_server_is_reported_in_the_panel(tmp_path: Path) -> None:
     assert panel.wait(timeout=60) == "error"
     assert "ServerUnavailable" in panel.error_box.value
     assert not panel.generate_button.disabled
+
+
+@pytest.mark.server
+def test_an_item_that_fails_on_the_server_is_shown_in_the_panel(client: Client, workflow: Any, tmp_path: Path) -> None:
+    """8x8 pixels is a valid graph, but the UNet cannot run on a 1x1 latent: the item fails on the server."""
+    panel = GenerationPanel(workflow, client, out_dir=tmp_path, monitor="api")
+    panel.controls["width"].widget.value = panel.controls["height"].widget.value = 8
+    panel.generate_button.click()
+    assert panel.wait(timeout=180) == "failed"
+    [result] = panel.results
+    assert result.status == "failed" and result.error_type
+    assert f"item {result.item_id} failed" in panel.status.value
+    assert result.error_type in panel.error_box.value
+    assert panel.progress.bar_style == "danger"
+    assert panel.gallery.children == () and panel.images == []
+    assert not panel.generate_button.disabled
