@@ -41,6 +41,8 @@ _LAZY: dict[str, str] = {
     "Client": "invokekit.client",
     "Job": "invokekit.client",
     "ItemResult": "invokekit.client",
+    "ImageRef": "invokekit.results",
+    "make_monitor": "invokekit.monitors",
     "StatusUpdate": "invokekit.monitors",
     "Timings": "invokekit.timing",
 }

@@ -21,7 +21,7 @@ from typing import Any
 
 from invokekit._journal import Journal, read_journal
 from invokekit.client import Client, Job
-from invokekit.errors import InvokekitError, ParameterError
+from invokekit.errors import InvokekitError, ParameterError, WorkflowError
 from invokekit.results import ItemResult
 from invokekit.timing import Timings
 
@@ -149,17 +149,15 @@ def _load(client: Client, source: str) -> tuple[Any, bool]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except ValueError as exc:
-            raise InvokekitError(f"{source}: not valid JSON ({exc})") from exc
+            raise WorkflowError(f"not valid JSON ({exc})", file=source) from exc
         if isinstance(data, dict) and isinstance(data.get("batch"), dict):
             return data["batch"], True  # an enqueue request body
         if isinstance(data, dict) and ("graph" in data or isinstance(data.get("nodes"), dict)):
             return data, True
         from invokekit.workflow import Workflow
 
-        return Workflow.load(path), False
-    from invokekit.workflow import Workflow
-
-    return Workflow.from_library(client, source), False
+        return Workflow.load(path, context=client.context()), False
+    return client.workflow(source), False
 
 
 def _apply_raw_sets(source: dict[str, Any], sets: dict[str, Any]) -> None:

@@ -79,12 +79,16 @@ class Client:
         return self._context
 
     def workflow(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> Any:
-        """Load a workflow from a file, a dict, or the server's library (by id or name)."""
+        """Load a workflow from a file, a dict, or the server's library (by id or name).
+
+        The workflow gets this server's context, so form labels match what the UI shows and model
+        names resolve without passing the context again.
+        """
         from invokekit.workflow import Workflow
 
         if isinstance(source, Mapping) or Path(source).is_file():
-            return Workflow.load(source)  # type: ignore[arg-type]
-        return Workflow.load(self.workflows.get(str(source)))
+            return Workflow.load(source, context=self.context())  # type: ignore[arg-type]
+        return Workflow.from_library(self, str(source))
 
     # --- jobs -------------------------------------------------------------------------------------
 
