@@ -189,6 +189,15 @@ def headline_rows(results: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _machine_line(machine: Any) -> list[str]:
+    """Under what load the numbers were taken: client, server and anything else share the cores."""
+    if not isinstance(machine, Mapping):
+        return []
+    before, after = machine.get("load_before") or [None], machine.get("load_after") or [None]
+    return [f"Machine: {machine.get('cpus')} CPUs shared by the client and the server; 1-minute load average "
+            f"{_fmt(before[0])} before, {_fmt(after[0])} after (above the CPU count, other work competed).", ""]
+
+
 def write_summary(summary: Mapping[str, Any]) -> str:
     """The markdown of ``summary.md``: run facts, headline table, targets, plots, errors."""
     results = summary.get("results", {})
@@ -202,6 +211,7 @@ def write_summary(summary: Mapping[str, Any]) -> str:
         f"{_get(results, 'monitor_latency', 'graph') or '-'} (monitoring), "
         f"{_get(results, 'stage_timings', 'graph') or '-'} (stages).",
         "",
+        *_machine_line(summary.get("machine")),
         "## Headline numbers",
         "",
         "| what | measured | baseline / claim |",

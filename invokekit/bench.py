@@ -174,6 +174,7 @@ def run_benchmarks(
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
     durations: dict[str, float] = {}
+    machine: dict[str, Any] = {"cpus": os.cpu_count(), "load_before": list(os.getloadavg())}
     started = time.perf_counter()
     for name in notebooks:
         params = {"url": url, "db_path": str(db_path) if db_path else "", "out_dir": str(out.resolve()),
@@ -184,12 +185,14 @@ def run_benchmarks(
         except Exception as exc:  # a failed notebook must not hide the others' numbers
             errors[name] = _describe(exc, out / f"{name}.ipynb")
         durations[name] = time.perf_counter() - began
+    machine["load_after"] = list(os.getloadavg())
     targets = evaluate_targets(results)
     summary = {
         "mode": "quick" if quick else "full",
         "url": url,
         "elapsed_s": time.perf_counter() - started,
         "durations_s": durations,
+        "machine": machine,
         "baseline": BASELINE,
         "results": results,
         "errors": errors,
