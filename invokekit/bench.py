@@ -52,7 +52,9 @@ QUICK: dict[str, dict[str, Any]] = {
                          "idle_window": 0.25},
 }
 FULL: dict[str, dict[str, Any]] = {
-    "monitor_latency": {"jobs": 20, "check_samples": 2000, "size": 64, "steps": 1},
+    "monitor_latency": {"jobs": 20, "check_samples": 2000, "size": 64, "steps": 1,
+                        "backends": ["api", "db", "events", "db:10ms", "db:5ms"],
+                        "poll_intervals": {"db:10ms": {"slow": 0.01}, "db:5ms": {"slow": 0.005}}},
     "stage_timings": {"sizes": [64, 128, 256], "steps": [1, 4], "runs": 5},
     "sweeps_and_scale": {"variants": 100, "repeats": 3, "watch_counts": [1, 10, 100, 1000], "cycle_samples": 20,
                          "idle_window": 2.0},
