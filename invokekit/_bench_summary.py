@@ -199,9 +199,11 @@ def _machine_line(machine: Any) -> list[str]:
     """Under what load the numbers were taken: client, server and anything else share the cores."""
     if not isinstance(machine, Mapping):
         return []
-    before, after = machine.get("load_before") or [None], machine.get("load_after") or [None]
-    return [f"Machine: {machine.get('cpus')} CPUs shared by the client and the server; 1-minute load average "
-            f"{_fmt(before[0])} before, {_fmt(after[0])} after (above the CPU count, other work competed).", ""]
+    cpus = machine.get("cpus") or 0
+    before, after = (machine.get("load_before") or [0.0])[0], (machine.get("load_after") or [0.0])[0]
+    busy = " - above the CPU count: other work competed, expect noisier numbers" if max(before, after) > cpus else ""
+    return [f"Machine: {cpus} CPUs shared by the client and the server; 1-minute load average "
+            f"{before:.2f} before, {after:.2f} after{busy}.", ""]
 
 
 def write_summary(summary: Mapping[str, Any]) -> str:
