@@ -120,6 +120,8 @@ def run_notebook(
         kernel_name=kernel_name,
         cwd=str(out_dir),
         progress_bar=False,
+        # the kernel's own start-up warnings (e.g. "running over TCP") say nothing about the benchmarks
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     results = read_results(executed)
     _write_atomic(out_dir / f"{name}.json", json.dumps(results, indent=2, default=str) + "\n")
