@@ -232,7 +232,7 @@ class GenerationPanel(widgets.VBox):
         statuses = [getattr(r, "status", "?") for r in self.results]
         paths = [Path(p) for p in self.job.download(self.out_dir)] if "completed" in statuses else []
         self.images = paths + self.images
-        self.gallery.children = tuple(image_widget(p, tooltip=p.name) for p in paths) + tuple(self.gallery.children)
+        self.gallery.children = tuple(image_widget(p) for p in paths) + tuple(self.gallery.children)
         if paths:
             self.preview.value, self.preview.format = paths[0].read_bytes(), paths[0].suffix.lstrip(".") or "png"
         try:

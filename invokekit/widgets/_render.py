@@ -27,14 +27,15 @@ def decode_data_url(data_url: str) -> tuple[bytes, str]:
     return base64.b64decode(payload), fmt
 
 
-def image_widget(path: Path, *, width: int = 192, tooltip: str | None = None) -> widgets.Image:
-    """An ``Image`` widget showing the file at ``path`` (its format taken from the suffix)."""
+def image_widget(path: Path, *, width: int = 192) -> widgets.Image:
+    """An ``Image`` widget showing the file at ``path`` (its format taken from the suffix).
+
+    No ``tooltip``: JupyterLab's widget manager cannot create the view of an ``Image`` that has one.
+    """
     fmt = path.suffix.lstrip(".").lower() or "png"
     image = widgets.Image(value=path.read_bytes(), format="jpeg" if fmt == "jpg" else fmt)
     image.layout.width = f"{width}px"
     image.layout.margin = "2px"
-    if tooltip:
-        image.tooltip = tooltip
     return image
 
 

@@ -54,16 +54,15 @@ def test_generate_from_the_panel_in_jupyterlab(invokeai_sandbox: Any, browser_pa
         random_seed = panel.locator("input[type=checkbox]").first
         random_seed.check()  # the notebook fixed the seed; a new one gives a visibly new image
         panel.locator("button", has_text="Generate").click()
-        page.wait_for_function(
-            f"() => document.querySelectorAll('.invokekit-panel .invokekit-gallery img').length > {before}",
-            timeout=120_000,
-        )
+        gallery_grew = f"() => document.querySelectorAll('.invokekit-panel .invokekit-gallery img').length > {before}"
+        page.wait_for_function(gallery_grew, timeout=120_000)
         status = panel.locator(".invokekit-status").first
         status.wait_for(timeout=10_000)
         page.wait_for_function(
             "() => /done/.test(document.querySelector('.invokekit-panel .invokekit-status').textContent)",
             timeout=30_000,
         )
+        assert panel.locator(".jupyter-widgets-error-widget").count() == 0, "a widget view failed to render"
         newest = panel.locator(".invokekit-gallery img").first
         newest.scroll_into_view_if_needed()
         assert newest.evaluate("img => img.complete && img.naturalWidth") > 0

@@ -97,7 +97,7 @@ def test_image_widget_reads_the_file(tmp_path: Path) -> None:
             "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
         )
     )
-    widget = image_widget(png, width=100, tooltip="a.png")
+    widget = image_widget(png, width=100)
     assert widget.value == png.read_bytes()
     assert widget.format == "png"
     assert widget.layout.width == "100px"
