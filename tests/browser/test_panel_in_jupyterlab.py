@@ -54,8 +54,12 @@ def test_generate_from_the_panel_in_jupyterlab(invokeai_sandbox: Any, browser_pa
         random_seed = panel.locator("input[type=checkbox]").first
         random_seed.check()  # the notebook fixed the seed; a new one gives a visibly new image
         panel.locator("button", has_text="Generate").click()
-        gallery_grew = f"() => document.querySelectorAll('.invokekit-panel .invokekit-gallery img').length > {before}"
-        page.wait_for_function(gallery_grew, timeout=120_000)
+        # the new image arrives in the gallery (or a widget view breaks: fail at once, not at the timeout)
+        page.wait_for_function(
+            "() => document.querySelector('.invokekit-panel .jupyter-widgets-error-widget') || "
+            f"document.querySelectorAll('.invokekit-panel .invokekit-gallery img').length > {before}",
+            timeout=120_000,
+        )
         status = panel.locator(".invokekit-status").first
         status.wait_for(timeout=10_000)
         page.wait_for_function(
