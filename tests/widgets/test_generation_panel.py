@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,19 @@ def test_an_item_that_fails_on_the_server_is_shown_in_the_panel(client: Client, 
     assert panel.progress.bar_style == "danger"
     assert panel.gallery.children == () and panel.images == []
     assert not panel.generate_button.disabled
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("monitor", ["db", "api"])
+def test_the_monitor_chosen_in_the_panel_watches_the_job(
+    client: Client, workflow: Any, tmp_path: Path, monitor: str
+) -> None:
+    panel = GenerationPanel(workflow, client, out_dir=tmp_path)
+    assert list(panel.monitor.options) == ["auto", "events", "db", "api"]
+    panel.monitor.value = monitor
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback to another backend would be a MonitorFallbackWarning
+        panel.generate_button.click()
+        assert panel.wait(timeout=180) == "completed", panel.error_box.value
+    assert panel.updates_seen > 0 and len(panel.images) == 1
+    assert panel.previews_seen == 0, "only socket.io events carry previews"
