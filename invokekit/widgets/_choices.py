@@ -6,7 +6,7 @@ running server reports (its model records and its OpenAPI schema), not from a li
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 #: the invocation whose ``scheduler`` enum is InvokeAI's list of schedulers
@@ -32,14 +32,45 @@ def scheduler_names(schema: Mapping[str, Any] | None) -> list[str]:
     return []
 
 
-def model_options(models: Iterable[Mapping[str, Any]], model_type: str, base: str | None = None) -> list[str]:
-    """Names of the installed models of ``model_type`` (``main``, ``vae``...), optionally of one base.
+def model_options(
+    models: Iterable[Mapping[str, Any]], model_type: str | Sequence[str], base: str | Sequence[str] | None = None
+) -> list[str]:
+    """Names of the installed models of ``model_type`` (``main``, ``vae``... or a list), optionally of given bases.
 
     Sorted, without duplicates, so the dropdown is stable from run to run.
     """
+    types = {model_type} if isinstance(model_type, str) else set(model_type)
+    bases = None if base is None else ({base} if isinstance(base, str) else set(base))
     names = {
         str(m["name"])
         for m in models
-        if m.get("type") == model_type and "name" in m and (base is None or m.get("base") == base)
+        if m.get("type") in types and "name" in m and (bases is None or m.get("base") in bases)
     }
     return sorted(names)
+
+
+def model_field_accepts(
+    workflow: Any, context: Any, alias: str, default_type: str
+) -> tuple[list[str], list[str] | None]:
+    """The model types and bases the workflow's ``alias`` field takes (``ui_model_type``/``ui_model_base``).
+
+    A FLUX workflow's model field takes FLUX models only; offering SDXL models there would only
+    produce an error on Generate. Without a schema (or a field the schema does not describe) any
+    base of ``default_type`` is offered.
+    """
+    types: set[str] = set()
+    bases: set[str] = set()
+    unknown_base = False
+    for param in getattr(workflow, "parameters", []) or []:
+        if alias not in (getattr(param, "aliases", ()) or ()):
+            continue
+        prop = None
+        if context is not None and hasattr(context, "input_schema"):
+            prop = context.input_schema(param.node_type, param.field)
+        prop = prop or {}
+        types.update(prop.get("ui_model_type") or [])
+        if prop.get("ui_model_base"):
+            bases.update(prop["ui_model_base"])
+        else:
+            unknown_base = True
+    return sorted(types) or [default_type], (None if unknown_base or not bases else sorted(bases))

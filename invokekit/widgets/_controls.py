@@ -177,8 +177,21 @@ def build_controls(
                 break
         control.widget.disabled = control.param is None
         if control.param is None:
-            control.widget.tooltip = "this workflow has no such parameter"
+            missing = control.key in unmet_model_fields(workflow, controls)
+            control.widget.tooltip = (
+                "no fitting model on the server" if missing else "this workflow has no such parameter"
+            )
     return controls
+
+
+def unmet_model_fields(workflow: Any, controls: dict[str, Control]) -> list[str]:
+    """The model knobs (``model``, ``vae``) the workflow has but the server has no fitting model for."""
+    aliases = {a for p in getattr(workflow, "parameters", []) or [] for a in (getattr(p, "aliases", ()) or ())}
+    return [
+        key
+        for key in ("model", "vae")
+        if key in controls and key in aliases and not list(getattr(controls[key].widget, "options", ()))
+    ]
 
 
 def seed_is_random(workflow: Any) -> bool:

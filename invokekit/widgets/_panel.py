@@ -18,8 +18,15 @@ from typing import Any
 import ipywidgets as widgets
 
 from invokekit.monitors import StatusUpdate
-from invokekit.widgets._choices import model_options, scheduler_names
-from invokekit.widgets._controls import Control, build_controls, random_seed, seed_is_random, values_to_set
+from invokekit.widgets._choices import model_field_accepts, model_options, scheduler_names
+from invokekit.widgets._controls import (
+    Control,
+    build_controls,
+    random_seed,
+    seed_is_random,
+    unmet_model_fields,
+    values_to_set,
+)
 from invokekit.widgets._render import decode_data_url, error_html, image_widget, status_html, timings_html
 
 MONITORS = ("auto", "events", "db", "api")
@@ -73,6 +80,9 @@ class GenerationPanel(widgets.VBox):
         self.status = widgets.HTML(status_html("ready"))
         self.error_box = widgets.HTML("")
         self.controls = self._load_controls()
+        unmet = unmet_model_fields(workflow, self.controls)
+        if unmet:
+            self.status.value = status_html(f"the server has no fitting model for: {', '.join(unmet)}", kind="error")
         self.random_seed = widgets.Checkbox(
             value=seed_is_random(workflow), description="random", indent=False, layout=widgets.Layout(width="90px")
         )
@@ -96,21 +106,22 @@ class GenerationPanel(widgets.VBox):
     def _load_controls(self) -> dict[str, Control]:
         """Ask the server for its models and schedulers; show a reason instead when it cannot answer."""
         models: list[dict[str, Any]] = []
-        schema: dict[str, Any] | None = None
+        context: Any = None
         try:
             models = list(self.client.models.list())
         except Exception as exc:
             self._show_error(exc, "could not list the server's models")
         try:
             context = self.client.context()
-            schema = getattr(context, "schema", None)
         except Exception as exc:
             self._show_error(exc, "could not read the server's schema")
+        main = model_field_accepts(self.workflow, context, "model", "main")
+        vae = model_field_accepts(self.workflow, context, "vae", "vae")
         return build_controls(
             self.workflow,
-            schedulers=scheduler_names(schema),
-            main_models=model_options(models, "main"),
-            vae_models=model_options(models, "vae"),
+            schedulers=scheduler_names(getattr(context, "schema", None)),
+            main_models=model_options(models, *main),
+            vae_models=model_options(models, *vae),
         )
 
     def _layout(self) -> list[widgets.Widget]:

@@ -196,3 +196,17 @@ def test_the_monitor_chosen_in_the_panel_watches_the_job(
         assert panel.wait(timeout=180) == "completed", panel.error_box.value
     assert panel.updates_seen > 0 and len(panel.images) == 1
     assert panel.previews_seen == 0, "only socket.io events carry previews"
+
+
+@pytest.mark.server
+def test_model_dropdowns_offer_only_models_the_workflow_can_use(client: Client, tmp_path: Path) -> None:
+    """The sandbox has SDXL models only: an SD1.5 workflow is offered none, and the panel says so."""
+    panel = GenerationPanel("Text to Image - SD1.5", client, out_dir=tmp_path)
+    model = panel.controls["model"].widget
+    assert list(model.options) == [] and model.disabled
+    assert "no fitting model" in panel.status.value and "model" in panel.status.value
+    assert model.tooltip == "no fitting model on the server"
+    sdxl = GenerationPanel(WORKFLOW, client, out_dir=tmp_path)
+    assert "tiny-sdxl" in sdxl.controls["model"].widget.options
+    assert "tiny-sdxl-vae" not in sdxl.controls["model"].widget.options
+    assert "no fitting model" not in sdxl.status.value

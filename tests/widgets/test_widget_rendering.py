@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from invokekit.widgets._choices import model_options, scheduler_names
+from invokekit.widgets._choices import model_field_accepts, model_options, scheduler_names
 from invokekit.widgets._render import decode_data_url, error_html, image_widget, status_html, timings_html
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "invokeai-6.14.2"
@@ -101,3 +101,18 @@ def test_image_widget_reads_the_file(tmp_path: Path) -> None:
     assert widget.value == png.read_bytes()
     assert widget.format == "png"
     assert widget.layout.width == "100px"
+
+
+def test_model_field_accepts_reads_the_schemas_model_base() -> None:
+    from invokekit.workflow import ServerContext, Workflow
+
+    context = ServerContext.from_schema_file(REFERENCE / "openapi.json")
+    shipped = REFERENCE.parents[1] / "fixtures" / "workflows" / "default"
+    sdxl = Workflow.load(shipped / "Text to Image - SDXL.json")
+    assert model_field_accepts(sdxl, context, "model", "main") == (["main"], ["sdxl"])
+    types, bases = model_field_accepts(sdxl, context, "vae", "vae")
+    assert types == ["vae"] and bases is not None and "sdxl" in bases
+    flux = Workflow.load(shipped / "Flux Text to Image.json")
+    assert model_field_accepts(flux, context, "model", "main")[1] == ["flux"]
+    # without a schema: any base of the default type
+    assert model_field_accepts(sdxl, None, "model", "main") == (["main"], None)
