@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PROMPT ?= a lighthouse on a cliff at dusk, oil painting
 
-.PHONY: setup demo test lint bench clean-sandbox browser-deps bench-full
+.PHONY: setup demo test lint bench clean-sandbox browser-deps bench-full notebooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,8 @@ clean-sandbox: $(STAMP)
 # Headless Chromium for the browser test, from Debian's packages (Playwright cannot download one here).
 browser-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# Re-execute the documentation notebooks in place against the sandbox, refreshing their stored outputs.
+notebooks: $(STAMP)
+	cd notebooks && for nb in *.ipynb; do env -u INVOKEAI_URL ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.store_widget_state=True "$$nb"; done

@@ -45,6 +45,7 @@ _LAZY: dict[str, str] = {
     "make_monitor": "invokekit.monitors",
     "StatusUpdate": "invokekit.monitors",
     "Timings": "invokekit.timing",
+    "GenerationPanel": "invokekit.widgets",
 }
 
 
