@@ -23,6 +23,8 @@ log = logging.getLogger("invokekit.http")
 
 DEFAULT_URL = "http://127.0.0.1:9090"
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+#: what a request raises when the connection is refused, times out, or dies mid-response
+_LOST = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 class Transport:
@@ -100,7 +102,7 @@ class Transport:
                     timeout=timeout or self.timeout,
                     headers=self.auth_headers(),
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except _LOST as exc:
                 if attempt + 1 < attempts:
                     time.sleep(0.1 * 2**attempt)
                     continue
