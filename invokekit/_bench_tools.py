@@ -175,8 +175,10 @@ class CycleProbe:
     """One monitoring cycle of a monitor, callable on its own: ``read(item_ids)`` and its ``checks``.
 
     A cycle is what the backend does each time it looks: one ``item_summaries_by_ids`` request
-    (API), one ``SELECT ... WHERE item_id IN (...)`` (SQLite), and for the events backend its
-    safety-net poll (an API cycle every few seconds; the pushed events themselves cost no reads).
+    (API); for SQLite one ``PRAGMA data_version`` and, only when the server committed since the
+    last look, one ``SELECT ... WHERE item_id IN (json_each(?))`` (:meth:`DbMonitor.look`); for
+    the events backend its safety-net poll (an API cycle every few seconds; the pushed events
+    themselves cost no reads).
     """
 
     def __init__(self, monitor: Any) -> None:
@@ -191,7 +193,7 @@ class CycleProbe:
 
     def read(self, item_ids: Sequence[int]) -> list[Any]:
         if self._conn is not None:
-            return list(self.monitor.read(self._conn, list(item_ids)))
+            return list(self.monitor.look(self._conn, list(item_ids)) or [])
         return list(self._reader.read(list(item_ids)))
 
     def close(self) -> None:

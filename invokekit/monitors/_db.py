@@ -1,9 +1,15 @@
 """Watching queue items by reading the server's own SQLite database, read-only.
 
 When the client runs on the server's machine, a status read from ``session_queue`` costs
-~0.02 ms instead of a ~3 ms HTTP round trip, so this backend can poll every few milliseconds and
+~0.02 ms instead of a ~3 ms HTTP round trip, so this backend can look every few milliseconds and
 see a job finish almost as soon as the server writes it. It must never change that database: the
 connection is opened ``mode=ro`` (SQLite refuses every write) *and* set ``PRAGMA query_only``.
+
+Between status reads it only asks ``PRAGMA data_version``, which changes exactly when another
+connection (the server) committed: a look costs the same ~2 us whether 1 or 1000 items are
+watched, and the status query (one query, one bound JSON parameter, for any number of ids) runs
+only after a commit, plus a slow safety re-read. Most of a look's CPU is the sleep's wake-up
+(~25 us here), so the look interval (``slow``, 5 ms) is what trades latency for CPU.
 
 A database file proves nothing about which server it belongs to, so the first cycle of each watch
 compares the rows with one API read (batch ids must match), and a slow heartbeat asks the server
@@ -14,6 +20,7 @@ Every way the DB can be unusable (missing, locked, not InvokeAI's, another serve
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -42,16 +49,26 @@ REQUIRED_COLUMNS = (
     "session_id",
 )
 _OPTIONAL_COLUMNS = ("status_sequence",)
-_SQL_CHUNK = 900  # stay under SQLite's historical limit of 999 bound parameters
+_SQL_CHUNK = 900  # without json_each: stay under SQLite's historical limit of 999 bound parameters
+
+
+class _WatchConnection(sqlite3.Connection):
+    """The monitor's read-only connection; remembers the ``PRAGMA data_version`` it last saw
+    (the value is per connection, so it lives with the connection)."""
+
+    seen_version: int | None = None
 
 
 class DbMonitor(TrackedMonitor):
     """Poll ``session_queue`` in the server's ``databases/invokeai.db`` through a read-only connection.
 
     ``transport`` (optional but recommended) lets the monitor check that the DB belongs to that
-    server and notice when the server dies. ``missing_grace`` is how long items may be absent
-    from the DB before that is an error; ``lock_patience`` how long a locked DB is waited for.
-    ``checks`` counts SQL queries; ``http_requests`` counts the identity checks and heartbeats.
+    server and notice when the server dies. Between status reads it looks at ``PRAGMA data_version``
+    every ``fast`` seconds after a status change, growing by ``factor`` up to ``slow``; it re-reads
+    the statuses when the server committed, and at least every ``reread`` seconds. ``missing_grace``
+    is how long items may be absent from the DB before that is an error; ``lock_patience`` how long
+    a locked DB is waited for. ``checks`` counts SQL queries (looks and status reads),
+    ``status_reads`` the status queries alone; ``http_requests`` counts identity checks and heartbeats.
     """
 
     name = "db"
@@ -63,8 +80,9 @@ class DbMonitor(TrackedMonitor):
         *,
         queue_id: str = "default",
         fast: float = 0.002,
-        slow: float = 0.1,
+        slow: float = 0.005,
         factor: float = 1.5,
+        reread: float = 1.0,
         heartbeat: float = 5.0,
         missing_grace: float = 2.0,
         lock_patience: float = 2.0,
@@ -74,10 +92,13 @@ class DbMonitor(TrackedMonitor):
         self.transport = transport
         self.queue_id = queue_id
         self.fast, self.slow, self.factor = fast, slow, factor
+        self.reread = reread
         self.heartbeat = heartbeat
         self.missing_grace = missing_grace
         self.lock_patience = lock_patience
         self.http_requests = 0
+        self.status_reads = 0
+        self._json_ids = True  # one bound JSON array for any number of ids (SQLite's json_each)
         self._columns: tuple[str, ...] = REQUIRED_COLUMNS
         self.connect().close()  # fail now, with a clear message, rather than mid-wait
 
@@ -92,7 +113,7 @@ class DbMonitor(TrackedMonitor):
             raise self._error("the database file does not exist")
         uri = f"{self.db_path.resolve().as_uri()}?mode=ro"
         try:
-            conn = sqlite3.connect(uri, uri=True, timeout=0.2, check_same_thread=False)
+            conn = sqlite3.connect(uri, uri=True, timeout=0.2, check_same_thread=False, factory=_WatchConnection)
         except sqlite3.Error as exc:
             raise self._error(f"cannot open it read-only: {exc}") from exc
         try:
@@ -112,25 +133,61 @@ class DbMonitor(TrackedMonitor):
                 "an InvokeAI version this monitor does not know"
             )
         self._columns = REQUIRED_COLUMNS + tuple(c for c in _OPTIONAL_COLUMNS if c in columns)
+        try:
+            conn.execute("SELECT value FROM json_each('[1]')").fetchall()
+        except sqlite3.OperationalError:  # an SQLite built without JSON: bind the ids one by one
+            self._json_ids = False
         return conn
 
+    def committed(self, conn: sqlite3.Connection) -> bool:
+        """One look (one counted query): True when another connection committed to the database
+        since ``conn``'s last look, and on its first. ``PRAGMA data_version`` ignores the size of
+        the watch, so this costs the same for 1 or 1000 items."""
+        began = time.perf_counter()
+        try:
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+        finally:
+            self._count(began)
+        seen = getattr(conn, "seen_version", None)
+        if isinstance(conn, _WatchConnection):
+            conn.seen_version = version
+        return seen is None or version != seen
+
+    def look(self, conn: sqlite3.Connection, item_ids: Sequence[int]) -> list[StatusUpdate] | None:
+        """One cycle as the watch loop runs it: ``None`` when nothing was committed since the last
+        look on ``conn``, else a status read of ``item_ids``."""
+        return self.read(conn, item_ids) if self.committed(conn) else None
+
     def read(self, conn: sqlite3.Connection, item_ids: Sequence[int]) -> list[StatusUpdate]:
-        """One status read of ``item_ids`` (one query per 900 ids); items not in the DB are left out."""
-        updates: list[StatusUpdate] = []
+        """One status read of ``item_ids``: one query for any number of ids (one query per 900 ids
+        where SQLite lacks ``json_each``); items not in the DB are left out."""
+        if not item_ids:
+            return []
         cols = ", ".join(self._columns)
-        for start in range(0, len(item_ids), _SQL_CHUNK):
-            chunk = list(item_ids[start : start + _SQL_CHUNK])
-            sql = f"SELECT {cols} FROM session_queue WHERE item_id IN ({', '.join('?' * len(chunk))})"
-            began = time.perf_counter()
-            try:
-                rows = conn.execute(sql, chunk).fetchall()
-            finally:
-                self._count(began)
-            seen_at, seen_mono = time.time(), time.perf_counter()
-            for row in rows:
-                item = dict(zip(self._columns, row, strict=True))
-                updates.append(update_from_item(item, self.name, seen_at=seen_at, seen_monotonic=seen_mono))
-        return updates
+        if self._json_ids:
+            sql = f"SELECT {cols} FROM session_queue WHERE item_id IN (SELECT value FROM json_each(?))"
+            rows = self._query(conn, sql, [json.dumps([int(i) for i in item_ids])])
+        else:
+            rows = []
+            for start in range(0, len(item_ids), _SQL_CHUNK):
+                chunk = [int(i) for i in item_ids[start : start + _SQL_CHUNK]]
+                marks = ", ".join("?" * len(chunk))
+                rows += self._query(conn, f"SELECT {cols} FROM session_queue WHERE item_id IN ({marks})", chunk)
+        seen_at, seen_mono = time.time(), time.perf_counter()
+        return [
+            update_from_item(
+                dict(zip(self._columns, row, strict=True)), self.name, seen_at=seen_at, seen_monotonic=seen_mono
+            )
+            for row in rows
+        ]
+
+    def _query(self, conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        began = time.perf_counter()
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            self._count(began)
+            self.status_reads += 1
 
     # --- the watch loop -------------------------------------------------------------------------
 
@@ -150,6 +207,7 @@ class DbMonitor(TrackedMonitor):
         while True:
             pending = tracker.pending()
             try:
+                self.committed(conn)  # the version before the read: a commit during the read shows at the next look
                 updates = self.read(conn, pending)
                 locked_since = None
             except sqlite3.OperationalError as exc:
@@ -179,8 +237,30 @@ class DbMonitor(TrackedMonitor):
             if self.transport is not None and time.perf_counter() >= next_heartbeat:
                 self._heartbeat()
                 next_heartbeat = time.perf_counter() + self.heartbeat
-            time.sleep(deadline.remaining(backoff.next(changed)))
+            if locked_since is not None or missing_since is not None:
+                time.sleep(deadline.remaining(backoff.next(changed)))  # waiting it out: read again each time
+            else:
+                until = min(time.perf_counter() + self.reread, next_heartbeat if self.transport else float("inf"))
+                self._wait_for_commit(conn, backoff, changed, deadline, until)
             deadline.check(tracker)
+
+    def _wait_for_commit(
+        self, conn: sqlite3.Connection, backoff: Backoff, changed: bool, deadline: Deadline, until: float
+    ) -> None:
+        """Look at ``data_version`` until the server commits, ``until`` (safety re-read, heartbeat)
+        or the deadline; an unreadable version ends the wait too (the status read reports why)."""
+        interval = backoff.next(changed)
+        while True:
+            left = until - time.perf_counter()
+            time.sleep(deadline.remaining(max(0.0, min(interval, left))))
+            if time.perf_counter() >= until or deadline.remaining(1.0) <= 0:
+                return
+            try:
+                if self.committed(conn):
+                    return
+            except sqlite3.Error:
+                return
+            interval = backoff.next(False)
 
     # --- is this the right database, and is its server alive? -----------------------------------
 

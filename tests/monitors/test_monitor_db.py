@@ -7,6 +7,7 @@ server's own database is only ever opened read-only."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,86 @@ def test_a_database_locked_mid_wait_is_waited_for_then_an_error(tmp_path):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+# --- looking for commits: PRAGMA data_version, one status query for any number of ids ----------------
+
+
+def test_data_version_changes_when_the_server_writes(ik_server, transport, enqueue):
+    """The server's commits (a new item, each status change) show in a read-only connection's
+    ``PRAGMA data_version``: no status change is ever missed by reading only after one."""
+    monitor = DbMonitor(ik_server.db_path, transport)
+    conn = monitor.connect()
+    try:
+        assert monitor.committed(conn)  # the first look always counts as a change
+        [item] = enqueue()
+        assert monitor.committed(conn)  # the server committed the new item
+        statuses: list[str] = []
+        looks: list[bool] = []
+        for _ in range(20_000):  # read status, then look; a change must show at this look or the one before
+            [update] = monitor.read(conn, [item])
+            looks.append(monitor.committed(conn))
+            if not statuses or update.status != statuses[-1]:
+                if statuses:
+                    assert looks[-1] or looks[-2], f"{statuses[-1]} -> {update.status} without a commit seen"
+                statuses.append(update.status)
+            if update.terminal:
+                break
+            time.sleep(0.001)
+    finally:
+        conn.close()
+    assert statuses[-1] == "completed" and len(statuses) >= 2, statuses
+
+
+def test_a_look_costs_one_query_for_1000_items_and_reads_only_after_a_commit(tmp_path, ik_server, jobs):
+    """On a private copy (no one else commits): one ``PRAGMA data_version`` per look whatever the
+    number of ids; after a commit, ONE status query for 1000 ids."""
+    snapshot = _copy_db(ik_server.db_path, tmp_path / "snapshot.db")
+    ids = jobs.all + list(range(10**9, 10**9 + 1000 - len(jobs.all)))  # 1000 ids, most not in the DB
+    monitor = DbMonitor(snapshot)
+    conn = monitor.connect()
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        first = monitor.look(conn, ids)
+        assert first is not None and sorted(u.item_id for u in first) == sorted(jobs.all)
+        assert [s.split()[0] for s in statements] == ["PRAGMA", "SELECT"]
+        statements.clear()
+        for _ in range(3):
+            assert monitor.look(conn, ids) is None  # nothing committed: no status query
+            assert monitor.look(conn, ids[:1]) is None
+        assert statements == ["PRAGMA data_version"] * 6
+        with sqlite3.connect(snapshot) as writer:  # our own copy, never the server's DB
+            writer.execute("UPDATE session_queue SET status = 'canceled' WHERE item_id = ?", (jobs.completed[0],))
+        statements.clear()
+        after = monitor.look(conn, ids)
+        assert after is not None and {u.item_id: u.status for u in after}[jobs.completed[0]] == "canceled"
+        assert [s.split()[0] for s in statements] == ["PRAGMA", "SELECT"]
+    finally:
+        conn.close()
+
+
+def test_without_json_each_the_ids_are_chunked_with_the_same_result(tmp_path, ik_server, jobs):
+    snapshot = _copy_db(ik_server.db_path, tmp_path / "snapshot.db")
+    ids = jobs.all + list(range(10**9, 10**9 + 1000 - len(jobs.all)))
+    monitor = DbMonitor(snapshot)
+    conn = monitor.connect()
+    try:
+        assert monitor._json_ids  # this SQLite has json_each
+        reads = monitor.status_reads
+        one = {u.item_id: u.status for u in monitor.read(conn, ids)}
+        assert monitor.status_reads - reads == 1
+        monitor._json_ids = False  # as on an SQLite built without JSON
+        chunked = {u.item_id: u.status for u in monitor.read(conn, ids)}
+        assert monitor.status_reads - reads == 3  # 900 + 100 ids
+        assert one == chunked and set(one) == set(jobs.all)
+    finally:
+        conn.close()
+
+
+def test_the_db_monitor_sees_every_final_status_and_reads_only_after_commits(ik_server, transport, jobs):
+    with DbMonitor(ik_server.db_path, transport) as monitor:
+        final = monitor.watch(jobs.all, timeout=60)
+    assert {i: u.status for i, u in final.items()} == jobs.expected()
+    assert all(u.backend == "db" for u in final.values())
+    assert 1 <= monitor.status_reads < monitor.checks  # most looks were a data_version only
