@@ -7,6 +7,7 @@ enough to act on. Catch :class:`InvokekitError` to handle all of them.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,8 +67,14 @@ class ParameterError(WorkflowError):
     ``candidates`` lists the names that would have been accepted (or that matched ambiguously).
     """
 
-    def __init__(self, message: str, *, candidates: Sequence[str] = (), **where: Any) -> None:
+    def __init__(self, message: str, *, candidates: Sequence[str] = (), name: str | None = None, **where: Any) -> None:
         self.candidates = list(candidates)
+        if name is not None and self.candidates:
+            # the closest names first, so a typo's fix is the first thing the user reads
+            close = difflib.get_close_matches(name, self.candidates, n=3, cutoff=0.6)
+            close += [c for c in self.candidates if c.lower() == name.lower() and c not in close]
+            if close:
+                message += "; did you mean " + " or ".join(repr(c) for c in close) + "?"
         if self.candidates:
             shown = ", ".join(self.candidates[:40])
             more = f" (+{len(self.candidates) - 40} more)" if len(self.candidates) > 40 else ""

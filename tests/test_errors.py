@@ -28,3 +28,8 @@ def test_job_failed_and_sandbox_error_carry_context() -> None:
     assert err.item_id == 7 and "RuntimeError: boom" in str(err)
     s = SandboxError("server exited", log_path="/x/log", log_tail="line")
     assert "full log: /x/log" in str(s) and s.log_tail == "line"
+
+
+def test_parameter_error_suggests_the_closest_name_first() -> None:
+    err = ParameterError("unknown parameter 'stps'", candidates=["seed", "steps", "width"], name="stps")
+    assert "did you mean 'steps'?" in str(err)

@@ -93,8 +93,9 @@ def input_label(node: dict[str, Any], field_name: str, schema_title: str | None 
     return schema_title or field_title(field_name)
 
 
-def list_parameters(raw: dict[str, Any], index: EdgeIndex, aliases: dict[str, list[Place]],
-                    context: ServerContext | None = None) -> list[Parameter]:
+def list_parameters(
+    raw: dict[str, Any], index: EdgeIndex, aliases: dict[str, list[Place]], context: ServerContext | None = None
+) -> list[Parameter]:
     """Every input of every invocation node; with a schema, unlabelled inputs get the UI's titles."""
     fields, kind = form_fields(raw)
     in_form = set(fields)
@@ -111,24 +112,38 @@ def list_parameters(raw: dict[str, Any], index: EdgeIndex, aliases: dict[str, li
             prop = context.input_schema(data["type"], name) if context is not None else None
             title = prop.get("title") if prop else None
             label = input_label(node, name, title if isinstance(title, str) else None)
-            params.append(Parameter(
-                node_id=node["id"], node_label=node_title(node), node_type=data["type"], field=name,
-                label=label, value=spec.get("value"), in_form=key in in_form,
-                form_kind=kind if key in in_form else None,
-                connected=key in index.feeds, random=key in random_fed, aliases=tuple(alias_of.get(key, ())),
-            ))
+            params.append(
+                Parameter(
+                    node_id=node["id"],
+                    node_label=node_title(node),
+                    node_type=data["type"],
+                    field=name,
+                    label=label,
+                    value=spec.get("value"),
+                    in_form=key in in_form,
+                    form_kind=kind if key in in_form else None,
+                    connected=key in index.feeds,
+                    random=key in random_fed,
+                    aliases=tuple(alias_of.get(key, ())),
+                )
+            )
     return params
 
 
-def resolve_name(name: str, params: list[Parameter], aliases: dict[str, list[Place]],
-                 file: str | None) -> tuple[list[Place], str | None]:
+def resolve_name(
+    name: str, params: list[Parameter], aliases: dict[str, list[Place]], file: str | None
+) -> tuple[list[Place], str | None]:
     """The places ``name`` sets, and the alias it was (``None`` for a single-field name)."""
     if name in aliases:
         places = aliases[name]
         if not places:
-            raise ParameterError(f"alias {name!r} has nothing settable in this workflow (every place that means it "
-                                 "is fed by an edge, or there is none)", candidates=_all_names(params, aliases),
-                                 file=file, field=name)
+            raise ParameterError(
+                f"alias {name!r} has nothing settable in this workflow (every place that means it "
+                "is fed by an edge, or there is none)",
+                candidates=_all_names(params, aliases),
+                file=file,
+                field=name,
+            )
         return list(places), name
     matches: list[Parameter] = []
     if "." in name:
@@ -143,16 +158,26 @@ def resolve_name(name: str, params: list[Parameter], aliases: dict[str, list[Pla
         labelled = [p for p in params if p.label.casefold() == wanted]
         matches = [p for p in labelled if p.in_form] or labelled
     if not matches:
-        raise ParameterError(f"unknown parameter {name!r}", candidates=_all_names(params, aliases), file=file)
+        raise ParameterError(
+            f"unknown parameter {name!r}", candidates=_all_names(params, aliases), name=name, file=file
+        )
     if len(matches) > 1:
-        raise ParameterError(f"parameter name {name!r} is ambiguous", file=file,
-                             candidates=[f"{p.node_id}.{p.field}" for p in matches])
+        raise ParameterError(
+            f"parameter name {name!r} is ambiguous", file=file, candidates=[f"{p.node_id}.{p.field}" for p in matches]
+        )
     param = matches[0]
     if param.connected and not param.random:
-        raise ParameterError("this input is fed by an edge, so it cannot be set", file=file,
-                             node_id=param.node_id, node_label=param.node_label, field=param.field)
-    random_place = next((p for places in aliases.values() for p in places
-                         if p.key == (param.node_id, param.field) and p.random_edge), None)
+        raise ParameterError(
+            "this input is fed by an edge, so it cannot be set",
+            file=file,
+            node_id=param.node_id,
+            node_label=param.node_label,
+            field=param.field,
+        )
+    random_place = next(
+        (p for places in aliases.values() for p in places if p.key == (param.node_id, param.field) and p.random_edge),
+        None,
+    )
     return [random_place or Place(param.node_id, param.field)], None
 
 
