@@ -174,8 +174,9 @@ def bench_monitor(label: str, transport: Any, *, db_path: str | os.PathLike[str]
 class CycleProbe:
     """One monitoring cycle of a monitor, callable on its own: ``read(item_ids)`` and its ``checks``.
 
-    A cycle is what the backend does each time it looks: one ``item_summaries_by_ids`` request
-    (API); for SQLite one ``PRAGMA data_version`` and, only when the server committed since the
+    A cycle is what the backend does each time it looks: for the API one ``GET .../status`` of the
+    queue and, only when that changed, one ``item_summaries_by_ids`` request
+    (:meth:`ApiMonitor.look`); for SQLite one ``PRAGMA data_version`` and, only when the server committed since the
     last look, one ``SELECT ... WHERE item_id IN (json_each(?))`` (:meth:`DbMonitor.look`); for
     the events backend its safety-net poll (an API cycle every few seconds; the pushed events
     themselves cost no reads).
@@ -194,7 +195,9 @@ class CycleProbe:
     def read(self, item_ids: Sequence[int]) -> list[Any]:
         if self._conn is not None:
             return list(self.monitor.look(self._conn, list(item_ids)) or [])
-        return list(self._reader.read(list(item_ids)))
+        if self.backend == "api":
+            return list(self._reader.look(list(item_ids)) or [])
+        return list(self._reader.read(list(item_ids)))  # events: its safety net reads the items every time
 
     def close(self) -> None:
         if self._conn is not None:

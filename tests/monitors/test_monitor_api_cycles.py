@@ -1,0 +1,90 @@
+"""ApiMonitor cycles: a constant-size look at the queue's status, the items read only when it changed.
+
+The jobs here go to a queue id of their own (the server processes every queue), so no other test
+session's jobs move that queue's status while we look: "nothing changed" is deterministic."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from invokekit.client import Transport
+from invokekit.monitors import ApiMonitor
+
+pytestmark = pytest.mark.server
+
+
+class PathRecorder(Transport):
+    """The real transport, noting the path of every request (to count what a cycle sends)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, timeout=10.0)
+        self.paths: list[str] = []
+
+    def request(self, method: str, path: str, **kw: Any) -> Any:
+        self.paths.append(path.split("?")[0])
+        return super().request(method, path, **kw)
+
+
+def _graph(*, fail: bool) -> dict[str, Any]:
+    """integer -> div, model-free; ``fail`` divides by zero while running."""
+    return {
+        "id": f"ik-cycles-{random.randrange(10**9)}",
+        "nodes": {
+            "a": {"id": "a", "type": "integer", "value": random.randrange(1, 10**6)},
+            "d": {"id": "d", "type": "div", "a": 10, "b": 0 if fail else 2, "use_cache": False},
+        },
+        "edges": [{"source": {"node_id": "a", "field": "value"}, "destination": {"node_id": "d", "field": "a"}}],
+    }
+
+
+@pytest.fixture
+def private_queue(ik_server: Any) -> Iterator[tuple[str, Callable[..., list[int]]]]:
+    queue_id = f"ik-cycles-{random.randrange(10**9)}"
+    transport = Transport(ik_server.url, timeout=10.0)
+
+    def enqueue(*, fail: bool = False, runs: int = 1) -> list[int]:
+        batch = {"graph": _graph(fail=fail), "runs": runs, "origin": "ik-monitor-test", "destination": "ik"}
+        body = transport.post_json(f"/api/v1/queue/{queue_id}/enqueue_batch", {"batch": batch, "prepend": True})
+        return sorted(body["item_ids"])
+
+    yield queue_id, enqueue
+    transport.request("DELETE", f"/api/v1/queue/{queue_id}/d/ik")  # our throw-away items
+    transport.close()
+
+
+def test_a_look_reads_the_items_only_when_the_queue_changed(ik_server, private_queue):
+    queue_id, enqueue = private_queue
+    ids = enqueue(runs=2) + enqueue(fail=True)
+    transport = PathRecorder(ik_server.url)
+    try:
+        monitor = ApiMonitor(transport, queue_id=queue_id)
+        final = monitor.watch(ids, timeout=60)
+        assert sorted(u.status for u in final.values()) == ["completed", "completed", "failed"]
+        status_path = f"/api/v1/queue/{queue_id}/status"
+        first = monitor.look(ids, force=True)  # the queue's status now, and a read of the items
+        assert first is not None and {u.item_id for u in first} == set(ids)
+        transport.paths.clear()
+        checks = monitor.checks
+        for _ in range(3):  # nothing moves in this queue: one status GET per look, no item read
+            assert monitor.look(ids) is None
+        assert transport.paths == [status_path] * 3 and monitor.checks - checks == 3
+        [more] = enqueue()
+        transport.paths.clear()
+        again = monitor.look([*ids, more])  # the new item changed the counts: the items are read
+        assert again is not None and more in {u.item_id for u in again}
+        assert transport.paths[0] == status_path
+        assert f"/api/v1/queue/{queue_id}/item_summaries_by_ids" in transport.paths
+        assert monitor.watch([more], timeout=60)[more].status == "completed"
+    finally:
+        transport.close()
+
+
+def test_the_api_monitor_still_sees_every_final_status(transport, jobs):
+    monitor = ApiMonitor(transport)
+    final = monitor.watch(jobs.all, timeout=60)
+    assert {i: u.status for i, u in final.items()} == jobs.expected()
+    assert final[jobs.failed[0]].error_type is not None  # terminal items are read in full
