@@ -174,12 +174,12 @@ def bench_monitor(label: str, transport: Any, *, db_path: str | os.PathLike[str]
 class CycleProbe:
     """One monitoring cycle of a monitor, callable on its own: ``read(item_ids)`` and its ``checks``.
 
-    A cycle is what the backend does each time it looks: for the API one ``GET .../status`` of the
-    queue and, only when that changed, one ``item_summaries_by_ids`` request
-    (:meth:`ApiMonitor.look`); for SQLite one ``PRAGMA data_version`` and, only when the server committed since the
-    last look, one ``SELECT ... WHERE item_id IN (json_each(?))`` (:meth:`DbMonitor.look`); for
-    the events backend its safety-net poll (an API cycle every few seconds; the pushed events
-    themselves cost no reads).
+    A cycle is what the backend does each time it looks: for the API one ``GET .../b/{batch}/status``
+    and, only when that changed, one ``item_summaries_by_ids`` request (:meth:`ApiMonitor.look`;
+    items of several batches: the request alone); for SQLite one ``PRAGMA data_version`` and, only
+    when the server committed since the last look, one ``SELECT ... WHERE item_id IN (json_each(?))``
+    (:meth:`DbMonitor.look`); for the events backend its safety-net poll (an API read of the items
+    every few seconds; the pushed events themselves cost no reads).
     """
 
     def __init__(self, monitor: Any) -> None:

@@ -9,7 +9,8 @@ Between status reads it only asks ``PRAGMA data_version``, which changes exactly
 connection (the server) committed: a look costs the same ~2 us whether 1 or 1000 items are
 watched, and the status query (one query, one bound JSON parameter, for any number of ids) runs
 only after a commit, plus a slow safety re-read. Most of a look's CPU is the sleep's wake-up
-(~25 us here), so the look interval (``slow``, 5 ms) is what trades latency for CPU.
+(~25 us here), so the look interval (``slow``, 7 ms) is what trades latency for CPU: measured
+with 20 tiny SDXL jobs, 5 ms gave a p50 of 2.7 ms at 0.8-0.9% of a core, 10 ms 4.3 ms at 0.6%.
 
 A database file proves nothing about which server it belongs to, so the first cycle of each watch
 compares the rows with one API read (batch ids must match), and a slow heartbeat asks the server
@@ -80,7 +81,7 @@ class DbMonitor(TrackedMonitor):
         *,
         queue_id: str = "default",
         fast: float = 0.002,
-        slow: float = 0.005,
+        slow: float = 0.007,
         factor: float = 1.5,
         reread: float = 1.0,
         heartbeat: float = 5.0,

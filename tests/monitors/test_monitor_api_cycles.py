@@ -1,4 +1,4 @@
-"""ApiMonitor cycles: a constant-size look at the queue's status, the items read only when it changed.
+"""ApiMonitor cycles: a constant-size look at the batch's status, the items read only when it changed.
 
 The jobs here go to a queue id of their own (the server processes every queue), so no other test
 session's jobs move that queue's status while we look: "nothing changed" is deterministic."""
@@ -56,7 +56,28 @@ def private_queue(ik_server: Any) -> Iterator[tuple[str, Callable[..., list[int]
     transport.close()
 
 
-def test_a_look_reads_the_items_only_when_the_queue_changed(ik_server, private_queue):
+def test_a_look_reads_the_items_only_when_their_batch_changed(ik_server, private_queue):
+    queue_id, enqueue = private_queue
+    ids = enqueue(runs=3)  # one batch
+    transport = PathRecorder(ik_server.url)
+    try:
+        monitor = ApiMonitor(transport, queue_id=queue_id)
+        final = monitor.watch(ids, timeout=60)
+        assert [u.status for u in final.values()] == ["completed"] * 3
+        batch_path = f"/api/v1/queue/{queue_id}/b/{final[ids[0]].batch_id}/status"
+        first = monitor.look(ids, force=True)  # the batch's status now, then a read of the items
+        assert first is not None and {u.item_id for u in first} == set(ids)
+        transport.paths.clear()
+        checks = monitor.checks
+        for _ in range(3):  # nothing moves in this batch: one status GET per look, no item read
+            assert monitor.look(ids) is None
+            assert monitor.look(ids[:1]) is None
+        assert transport.paths == [batch_path] * 6 and monitor.checks - checks == 6
+    finally:
+        transport.close()
+
+
+def test_items_of_several_batches_are_read_every_cycle_and_every_change_is_seen(ik_server, private_queue):
     queue_id, enqueue = private_queue
     ids = enqueue(runs=2) + enqueue(fail=True)
     transport = PathRecorder(ik_server.url)
@@ -64,20 +85,14 @@ def test_a_look_reads_the_items_only_when_the_queue_changed(ik_server, private_q
         monitor = ApiMonitor(transport, queue_id=queue_id)
         final = monitor.watch(ids, timeout=60)
         assert sorted(u.status for u in final.values()) == ["completed", "completed", "failed"]
-        status_path = f"/api/v1/queue/{queue_id}/status"
-        first = monitor.look(ids, force=True)  # the queue's status now, and a read of the items
-        assert first is not None and {u.item_id for u in first} == set(ids)
         transport.paths.clear()
-        checks = monitor.checks
-        for _ in range(3):  # nothing moves in this queue: one status GET per look, no item read
-            assert monitor.look(ids) is None
-        assert transport.paths == [status_path] * 3 and monitor.checks - checks == 3
-        [more] = enqueue()
-        transport.paths.clear()
-        again = monitor.look([*ids, more])  # the new item changed the counts: the items are read
-        assert again is not None and more in {u.item_id for u in again}
-        assert transport.paths[0] == status_path
-        assert f"/api/v1/queue/{queue_id}/item_summaries_by_ids" in transport.paths
+        for _ in range(2):
+            assert monitor.look(ids) is not None
+        assert (
+            transport.paths
+            == [f"/api/v1/queue/{queue_id}/item_summaries_by_ids", f"/api/v1/queue/{queue_id}/items_by_ids"] * 2
+        )
+        [more] = enqueue()  # a new batch's single item: looks at its batch once read, until it finishes
         assert monitor.watch([more], timeout=60)[more].status == "completed"
     finally:
         transport.close()
