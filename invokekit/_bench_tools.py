@@ -178,8 +178,8 @@ class CycleProbe:
     and, only when that changed, one ``item_summaries_by_ids`` request (:meth:`ApiMonitor.look`;
     items of several batches: the request alone); for SQLite one ``PRAGMA data_version`` and, only
     when the server committed since the last look, one ``SELECT ... WHERE item_id IN (json_each(?))``
-    (:meth:`DbMonitor.look`); for the events backend its safety-net poll (an API read of the items
-    every few seconds; the pushed events themselves cost no reads).
+    (:meth:`DbMonitor.look`); for the events backend its safety-net poll (the same look as the API
+    backend, every few seconds; the pushed events themselves cost no reads).
     """
 
     def __init__(self, monitor: Any) -> None:
@@ -195,9 +195,8 @@ class CycleProbe:
     def read(self, item_ids: Sequence[int]) -> list[Any]:
         if self._conn is not None:
             return list(self.monitor.look(self._conn, list(item_ids)) or [])
-        if self.backend == "api":
-            return list(self._reader.look(list(item_ids)) or [])
-        return list(self._reader.read(list(item_ids)))  # events: its safety net reads the items every time
+        # the API backend, and the events backend's safety net, look the same way
+        return list(self._reader.look(list(item_ids)) or [])
 
     def close(self) -> None:
         if self._conn is not None:

@@ -200,7 +200,8 @@ class EventMonitor(TrackedMonitor):
 
     def _poll(self, item_ids: list[int]) -> list[StatusUpdate]:
         try:
-            return self.api.read(item_ids)
+            # a look costs one small request when nothing moved, whatever the number of items
+            return self.api.look(item_ids) or []
         finally:
             self.checks, self.check_seconds = self.api.checks, self.api.check_seconds
 
