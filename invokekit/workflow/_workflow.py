@@ -299,7 +299,11 @@ class Workflow:
             problems.append(Problem(exc.node_id or "", exc.node_label, exc.field, exc.reason))
             data = []
         labels = {n["id"]: node_title(n) for n in self._raw["nodes"] if is_invocation(n)}
-        return problems + preflight_graph(graph, context, labels, data)
+        # a field conversion already reported (e.g. an unknown model name) is not reported again
+        # by the schema check of the value it could not resolve
+        reported = {(p.node_id, p.field) for p in problems}
+        checked = preflight_graph(graph, context, labels, data)
+        return problems + [p for p in checked if (p.node_id, p.field) not in reported]
 
     def check(self, context: ServerContext | None = None) -> None:
         """Raise :class:`PreflightError` listing every problem, if there is any."""

@@ -121,3 +121,10 @@ def test_preflight_flags_models_the_server_does_not_have() -> None:
     problems = wf.preflight(context(models=TINY_MODELS))
     assert [p.message for p in problems if p.field == "model"] == [
         "model 'tiny-sdxl' (key gone) is not installed on this server"]
+
+
+def test_preflight_reports_an_unknown_model_name_once() -> None:
+    wf = Workflow.load(SDXL).set(vae="tiny-sdxl-vae")
+    wf.set(model="nope")  # a name the server does not have: resolution fails at conversion
+    problems = [p for p in wf.preflight(context(models=TINY_MODELS)) if p.field == "model"]
+    assert len(problems) == 1 and "no model 'nope'" in problems[0].message
