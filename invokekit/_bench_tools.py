@@ -13,7 +13,6 @@ import sys
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 #: what the SDXL benchmarks run: InvokeAI's shipped workflow on the sandbox's tiny models
@@ -41,18 +40,6 @@ def stats(values: Iterable[float | None]) -> dict[str, float | int | None]:
         "min": data[0],
         "max": data[-1],
     }
-
-
-def parse_server_time(value: str | None) -> float | None:
-    """InvokeAI's ``"YYYY-MM-DD HH:MM:SS.fff"`` (UTC, no zone) as a POSIX timestamp."""
-    if not value:
-        return None
-    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return datetime.strptime(value.strip(), fmt).replace(tzinfo=UTC).timestamp()
-        except ValueError:
-            continue
-    return None
 
 
 def model_free_graph(value: int = 0, size: int = 64) -> dict[str, Any]:

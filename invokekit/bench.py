@@ -31,12 +31,12 @@ from invokekit._bench_tools import (
     discard,
     model_free_batch,
     model_free_graph,
-    parse_server_time,
     paused,
     resolve_graph,
     show_results,
     stats,
 )
+from invokekit.timing import parse_server_time
 
 #: the notebooks, in the order they run
 NOTEBOOKS = ("monitor_latency", "stage_timings", "sweeps_and_scale")
