@@ -26,9 +26,10 @@ class Models:
 
     def find(self, name: str, *, type: str | None = None, base: str | None = None) -> dict[str, Any]:
         """The model whose name (or key) is ``name``; ``type``/``base`` narrow the match."""
+        models = self.list()
         matches = [
             m
-            for m in self.list()
+            for m in models
             if name in (m.get("name"), m.get("key"))
             and (type is None or m.get("type") == type)
             and (base is None or m.get("base") == base)
@@ -36,7 +37,7 @@ class Models:
         if not matches:
             raise ParameterError(
                 f"no model named {name!r}" + (f" of type {type!r}" if type else "") + " on the server",
-                candidates=sorted({str(m.get("name")) for m in self.list() if type is None or m.get("type") == type}),
+                candidates=sorted({str(m.get("name")) for m in models if type is None or m.get("type") == type}),
                 field="model",
             )
         return matches[0]
@@ -140,7 +141,8 @@ class Queue:
         """Short records (status, timestamps, batch) of many items in one request (read-only)."""
         if not item_ids:
             return []
-        body = self._t.post_json(f"{self._p(queue_id)}/item_summaries_by_ids", {"item_ids": [int(i) for i in item_ids]})
+        path = f"{self._p(queue_id)}/item_summaries_by_ids"
+        body = self._t.post_json(path, {"item_ids": [int(i) for i in item_ids]}, idempotent=True)
         return list(body or [])
 
     def item_ids(self, queue_id: str | None = None, *, newest_first: bool = True) -> list[int]:

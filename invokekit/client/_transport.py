@@ -81,13 +81,15 @@ class Transport:
         json: Any = None,
         stream: bool = False,
         timeout: float | None = None,
+        idempotent: bool = False,
     ) -> requests.Response:
         """Send one request and return the response, raising typed errors for failures.
 
-        Idempotent methods are retried on connection errors and timeouts; POST never is.
+        Idempotent methods are retried on connection errors and timeouts; POST is not, unless the
+        caller says it only reads (``idempotent=True``, e.g. a POST that takes a list of ids).
         """
         method = method.upper()
-        attempts = 1 + (self.retries if method in _IDEMPOTENT else 0)
+        attempts = 1 + (self.retries if method in _IDEMPOTENT or idempotent else 0)
         url = self.url(path)
         for attempt in range(attempts):
             try:
@@ -134,9 +136,12 @@ class Transport:
     def get_json(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params or None)
 
-    def post_json(self, path: str, body: Any, *, params: Mapping[str, Any] | None = None) -> Any:
-        """POST once. Never retried: a lost response must be resolved by the caller."""
-        return self.request("POST", path, json=body, params=params)
+    def post_json(
+        self, path: str, body: Any, *, params: Mapping[str, Any] | None = None, idempotent: bool = False
+    ) -> Any:
+        """POST once: never retried (a lost response must be resolved by the caller), unless the
+        POST only reads (``idempotent=True``), when it is retried like a GET."""
+        return self.request("POST", path, json=body, params=params, idempotent=idempotent)
 
     def put_json(self, path: str, body: Any = None, *, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("PUT", path, json=body, params=params)

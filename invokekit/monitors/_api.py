@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from invokekit.errors import JobError, ServerError, ServerUnavailable
+from invokekit.errors import JobError, ServerError
 from invokekit.monitors._base import TERMINAL, StatusUpdate
 from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker, update_from_item
 
@@ -104,14 +104,13 @@ class ApiMonitor(TrackedMonitor):
 
     # --- one read of many items -------------------------------------------------------------
 
-    def read(self, item_ids: Sequence[int], *, backend: str | None = None) -> list[StatusUpdate]:
+    def read(self, item_ids: Sequence[int]) -> list[StatusUpdate]:
         """Read the current status of ``item_ids`` (one request, plus one for newly terminal items).
 
         Raises :class:`JobError` for an item the server does not know (deleted, or another server's
         id), and the transport's typed errors (e.g. ``ServerUnavailable``) when the server is gone.
-        ``backend`` names the updates' source (the events backend reuses this for its safety net).
         """
-        updates = self._read(item_ids, backend or self.name)
+        updates = self._read(item_ids, self.name)
         self._batch_of.update((u.item_id, u.batch_id) for u in updates if u.batch_id)
         return updates
 
@@ -157,19 +156,12 @@ class ApiMonitor(TrackedMonitor):
             self._count(started)
 
     def _post(self, path: str, item_ids: list[int]) -> list[dict[str, Any]]:
-        """A read-only POST (the server takes id lists in a body), so unlike an enqueue it is safe
-        to repeat: retried like a GET when the connection fails."""
-        for attempt in range(1 + self.transport.retries):
-            started = time.perf_counter()
-            try:
-                return self.transport.post_json(path, {"item_ids": item_ids})
-            except ServerUnavailable:
-                if attempt >= self.transport.retries:
-                    raise
-                time.sleep(0.1 * 2**attempt)
-            finally:
-                self._count(started)
-        raise AssertionError("unreachable")  # pragma: no cover
+        """A read-only POST (the server takes id lists in a body): retried like a GET."""
+        started = time.perf_counter()
+        try:
+            return self.transport.post_json(path, {"item_ids": item_ids}, idempotent=True)
+        finally:
+            self._count(started)
 
 
 def _raise_missing(ids: Sequence[int], found: dict[int, Any], queue_id: str) -> None:
