@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from invokekit.monitors._base import TERMINAL
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: appends of one short line are atomic enough
@@ -43,9 +45,7 @@ class JournalEntry:
     @property
     def terminal(self) -> bool:
         """Every item of the batch reached a final status (as far as the journal knows)."""
-        return bool(self.item_ids) and all(
-            self.statuses.get(i) in ("completed", "failed", "canceled") for i in self.item_ids or []
-        )
+        return bool(self.item_ids) and all(self.statuses.get(i) in TERMINAL for i in self.item_ids or [])
 
 
 class Journal:

@@ -13,10 +13,18 @@ import os
 import sys
 from collections.abc import Sequence
 
-from invokekit.errors import InvokekitError
+from invokekit.errors import InvokekitError, ParameterError
 
 # subcommand modules, in the order shown by --help; a module that is not there yet is skipped
 _COMMANDS = ("_sandbox", "_workflow", "_run", "_bench")
+
+
+def split_assignment(assignment: str, option: str) -> tuple[str, str]:
+    """``"NAME=VALUE"`` as ``(NAME, VALUE)``, for options such as ``--set`` and ``--sweep``."""
+    name, sep, value = assignment.partition("=")
+    if not sep or not name.strip():
+        raise ParameterError(f"{option} expects NAME=VALUE, got {assignment!r}")
+    return name.strip(), value
 
 
 def build_parser() -> argparse.ArgumentParser:

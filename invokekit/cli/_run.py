@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from invokekit._journal import Journal, read_journal
+from invokekit.cli import split_assignment
 from invokekit.client import Client, Job
 from invokekit.errors import InvokekitError, ParameterError, WorkflowError
 from invokekit.results import ItemResult
@@ -128,13 +129,6 @@ def _report(args: argparse.Namespace, batch_id: str, results: list[ItemResult], 
 # --- run -----------------------------------------------------------------------------------------
 
 
-def _split(assignment: str, option: str) -> tuple[str, str]:
-    name, sep, value = assignment.partition("=")
-    if not sep or not name.strip():
-        raise ParameterError(f"{option} expects NAME=VALUE, got {assignment!r}")
-    return name.strip(), value
-
-
 def _raw_value(text: str) -> Any:
     try:
         return json.loads(text)
@@ -154,9 +148,6 @@ def _load(client: Client, source: str) -> tuple[Any, bool]:
             return data["batch"], True  # an enqueue request body
         if isinstance(data, dict) and ("graph" in data or isinstance(data.get("nodes"), dict)):
             return data, True
-        from invokekit.workflow import Workflow
-
-        return Workflow.load(path, context=client.context()), False
     return client.workflow(source), False
 
 
@@ -199,8 +190,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     client = _connect(args)
     with timings.stage("load"):
         source, raw = _load(client, args.workflow)
-    sets = dict(_split(s, "--set") for s in args.sets)
-    sweep = {name: _sweep_texts(name, value) for name, value in (_split(s, "--sweep") for s in args.sweep)}
+    sets = dict(split_assignment(s, "--set") for s in args.sets)
+    sweep = {name: _sweep_texts(name, value) for name, value in (split_assignment(s, "--sweep") for s in args.sweep)}
     with timings.stage("customize"):
         if raw:
             sets = {k: _raw_value(v) for k, v in sets.items()}

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from invokekit.errors import ParameterError
+from invokekit.cli import split_assignment
 from invokekit.workflow import ServerContext, Workflow
 
 
@@ -47,10 +47,7 @@ def _load(source: str, url: str | None) -> tuple[Workflow, Any]:
 
 def _apply_sets(wf: Workflow, sets: list[str]) -> None:
     for item in sets:
-        name, sep, text = item.partition("=")
-        if not sep or not name:
-            raise ParameterError(f"--set takes NAME=VALUE, got {item!r}")
-        wf.set_text(name.strip(), text)
+        wf.set_text(*split_assignment(item, "--set"))
 
 
 def _short(value: Any, width: int = 40) -> str:
@@ -86,11 +83,13 @@ def cmd_params(args: argparse.Namespace) -> int:
 def cmd_convert(args: argparse.Namespace) -> int:
     wf, client = _load(args.workflow, args.url)
     _apply_sets(wf, args.sets)
-    context: ServerContext | None = client.context() if client is not None else None
-    if args.schema:
-        schema_ctx = ServerContext.from_schema_file(args.schema)
-        context = ServerContext(schema=schema_ctx.schema, models=context.models if context else None,
-                                boards=context.boards if context else None)
+    context: ServerContext | None = None
+    if args.schema:  # the schema from the file; from the server only what the file cannot tell
+        schema = ServerContext.from_schema_file(args.schema).schema
+        models, boards = (client.models.list(), client.boards.list()) if client is not None else (None, None)
+        context = ServerContext(schema=schema, models=models, boards=boards)
+    elif client is not None:
+        context = client.context()
     result = wf.to_batch(context=context) if args.batch else wf.to_graph(context=context)
     for message in wf.changes + wf.warnings:
         print(f"invokekit: {message}", file=sys.stderr)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from invokekit.cli import main
-from invokekit.cli._run import _split, _sweep_texts
+from invokekit.cli import split_assignment as _split
+from invokekit.cli._run import _sweep_texts
 from invokekit.errors import ParameterError
 
 
