@@ -30,13 +30,13 @@ from invokekit.workflow._generators import batch_values
 from invokekit.workflow._nodes import (
     BATCH_NODE_TYPES,
     CALL_SAVED_WORKFLOW,
-    CONNECTOR_IN,
     EXTRA_INPUT_NODE_TYPES,
     SAVED_WORKFLOW_PREFIX,
     is_connector,
     is_executable,
     is_invocation,
     node_title,
+    resolve_connector_source,
 )
 from invokekit.workflow._resolve import is_model_field, resolve_board, resolve_model
 
@@ -49,26 +49,6 @@ def _is_board_field(field: str, prop: dict[str, Any] | None) -> bool:
 
 def _copy(value: Any) -> Any:
     return copy.deepcopy(value) if isinstance(value, dict | list) else value
-
-
-def resolve_connector_source(connector_id: str, nodes: dict[str, dict[str, Any]],
-                             edges: list[dict[str, Any]]) -> tuple[str, str] | None:
-    """The invocation output a connector ultimately carries (``None`` if it leads nowhere)."""
-    visited: set[str] = set()
-    node_id = connector_id
-    while node_id not in visited:
-        visited.add(node_id)
-        incoming = next((e for e in edges if e["type"] == "default" and e["target"] == node_id
-                         and e.get("targetHandle") == CONNECTOR_IN and isinstance(e.get("sourceHandle"), str)), None)
-        if incoming is None:
-            return None
-        source = nodes.get(incoming["source"])
-        if is_invocation(source):
-            return incoming["source"], incoming["sourceHandle"]
-        if not is_connector(source):
-            return None
-        node_id = incoming["source"]
-    return None
 
 
 class Converter:

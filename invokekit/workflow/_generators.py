@@ -15,6 +15,7 @@ import random
 from typing import Any
 
 from invokekit.errors import WorkflowError
+from invokekit.workflow._nodes import GENERATOR_NODE_TYPES, is_connector, is_invocation, resolve_connector_source
 
 _BATCH_FIELD = {
     "image_batch": "images",
@@ -163,8 +164,7 @@ def batch_values(node: dict[str, Any], nodes: dict[str, dict[str, Any]], edges: 
             raise WorkflowError("batch items must be a list", field=field, **where)
         return list(own)
     source = _follow_connectors(incoming, nodes, edges)
-    if source is None or source["data"]["type"] not in {"image_generator", "string_generator", "integer_generator",
-                                                        "float_generator"}:
+    if source is None or source["data"]["type"] not in GENERATOR_NODE_TYPES:
         raise WorkflowError("batch node is fed by something that is not a generator node", field=field, **where)
     kind = source["data"]["type"].removesuffix("_generator")
     gen_where = {"node_id": source["id"], "node_label": source["data"].get("label") or source["data"]["type"]}
@@ -174,11 +174,9 @@ def batch_values(node: dict[str, Any], nodes: dict[str, dict[str, Any]], edges: 
 
 def _follow_connectors(edge: dict[str, Any], nodes: dict[str, dict[str, Any]],
                        edges: list[dict[str, Any]]) -> dict[str, Any] | None:
-    seen: set[str] = set()
+    """The invocation node behind ``edge``'s source, through any connector nodes."""
     node = nodes.get(edge["source"])
-    while node is not None and node.get("type") == "connector" and node["id"] not in seen:
-        seen.add(node["id"])
-        feed = next((e for e in edges if e.get("type") == "default" and e["target"] == node["id"]
-                     and e.get("targetHandle") == "in"), None)
-        node = nodes.get(feed["source"]) if feed else None
-    return node if node is not None and node.get("type") == "invocation" else None
+    if is_connector(node):
+        found = resolve_connector_source(edge["source"], nodes, edges)
+        node = nodes.get(found[0]) if found else None
+    return node if is_invocation(node) else None

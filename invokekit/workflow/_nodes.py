@@ -67,3 +67,23 @@ def node_title(node: dict[str, Any]) -> str:
 def field_title(field_name: str) -> str:
     """pydantic's default title for a field (what the UI shows when the schema gives no title)."""
     return field_name.replace("_", " ").title()
+
+
+def resolve_connector_source(connector_id: str, nodes: dict[str, dict[str, Any]],
+                             edges: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """The invocation output a connector ultimately carries (``None`` if it leads nowhere)."""
+    visited: set[str] = set()
+    node_id = connector_id
+    while node_id not in visited:
+        visited.add(node_id)
+        incoming = next((e for e in edges if e["type"] == "default" and e["target"] == node_id
+                         and e.get("targetHandle") == CONNECTOR_IN and isinstance(e.get("sourceHandle"), str)), None)
+        if incoming is None:
+            return None
+        source = nodes.get(incoming["source"])
+        if is_invocation(source):
+            return incoming["source"], incoming["sourceHandle"]
+        if not is_connector(source):
+            return None
+        node_id = incoming["source"]
+    return None

@@ -62,7 +62,7 @@ def check_schema(value: Any, prop: dict[str, Any], context: ServerContext, depth
         if not errors or any(e is None for e in errors):
             return _bounds(value, prop)
         specific = [e for e in errors if e and not e.startswith("expected ")]
-        return specific[0] if len(specific) == 1 else f"expected {_describe(prop, context)}, got {value!r}"
+        return specific[0] if len(specific) == 1 else f"expected {_describe(prop)}, got {value!r}"
     if "const" in prop and value != prop["const"]:
         return f"expected {prop['const']!r}, got {value!r}"
     if "enum" in prop and value not in prop["enum"]:
@@ -104,7 +104,7 @@ def _bounds(value: Any, prop: dict[str, Any]) -> str | None:
     return None
 
 
-def _describe(prop: dict[str, Any], context: ServerContext) -> str:
+def _describe(prop: dict[str, Any]) -> str:
     names = []
     for branch in prop.get("anyOf") or prop.get("oneOf") or []:
         if "$ref" in branch:
