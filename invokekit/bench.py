@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ from invokekit._bench_tools import (
     show_results,
     stats,
 )
+from invokekit._files import write_text_atomic
 from invokekit.timing import parse_server_time
 
 #: the notebooks, in the order they run
@@ -124,20 +124,8 @@ def run_notebook(
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     results = read_results(executed)
-    _write_atomic(out_dir / f"{name}.json", json.dumps(results, indent=2, default=str) + "\n")
+    write_text_atomic(out_dir / f"{name}.json", json.dumps(results, indent=2, default=str) + "\n")
     return results
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so a reader never sees half of it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _describe(exc: Exception, executed: Path) -> str:
@@ -203,8 +191,8 @@ def run_benchmarks(
         "targets": targets,
         "out_dir": str(out),
     }
-    _write_atomic(out / "summary.md", write_summary(summary))
-    _write_atomic(out / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
+    write_text_atomic(out / "summary.md", write_summary(summary))
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
     return summary
 
 

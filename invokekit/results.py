@@ -181,6 +181,14 @@ def check_image_name(name: str) -> str:
     return name
 
 
+def _refuse_if_different(target: Path, data: bytes, name: str) -> None:
+    """An existing file with these very bytes is fine; any other is never overwritten."""
+    if not _same_content(target, data):
+        raise DownloadError(
+            f"{target} already exists with different content; not overwriting it", image_name=name, path=target
+        ) from None
+
+
 def _same_content(path: Path, data: bytes) -> bool:
     try:
         return path.stat().st_size == len(data) and path.read_bytes() == data
@@ -232,18 +240,10 @@ def _place(data: bytes, target: Path, name: str) -> None:
         try:
             os.link(tmp, target)  # atomic and fails if the target exists
         except FileExistsError:
-            if not _same_content(target, data):
-                raise DownloadError(
-                    f"{target} already exists with different content; not overwriting it", image_name=name, path=target
-                ) from None
+            _refuse_if_different(target, data, name)
         except OSError:  # file systems without hard links
             if target.exists():
-                if not _same_content(target, data):
-                    raise DownloadError(
-                        f"{target} already exists with different content; not overwriting it",
-                        image_name=name,
-                        path=target,
-                    ) from None
+                _refuse_if_different(target, data, name)
             else:
                 os.replace(tmp, target)
     finally:

@@ -19,12 +19,13 @@ from typing import Any
 
 from filelock import FileLock
 
+from invokekit._files import write_text_atomic
 from invokekit.client import Transport
 from invokekit.errors import SandboxError
 from invokekit.sandbox import _leases, _server
 from invokekit.sandbox._layout import MAIN_MODEL, MODEL_NAMES, REQUIREMENTS, VAE_MODEL, Layout, default_cache_dir
 from invokekit.sandbox._model_files import ensure_model_files
-from invokekit.sandbox._models import install_model
+from invokekit.sandbox._models import install_model, installed_models
 from invokekit.sandbox._proc import StatusCallback, print_status
 from invokekit.sandbox._venv import ensure_venv
 
@@ -207,10 +208,7 @@ class Sandbox:
         return state if isinstance(state, dict) and {"url", "pid"} <= state.keys() else None
 
     def _write_state(self, state: dict[str, Any]) -> None:
-        path = self.layout.state_file(self.name)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
-        tmp.replace(path)
+        write_text_atomic(self.layout.state_file(self.name), json.dumps(state, indent=2))
         self._state = state
 
     def _choose_port(self) -> int:
@@ -265,9 +263,11 @@ class Sandbox:
         main_path, vae_path = ensure_model_files(self.layout, status=self._status)
         transport = Transport(state["url"], timeout=60.0)
         try:
+            installed = installed_models(transport)  # one list for both checks
             install_model(
                 transport,
                 main_path,
+                installed=installed,
                 name=MAIN_MODEL,
                 model_type="main",
                 description="invokekit tiny random-weight SDXL model",
@@ -275,6 +275,7 @@ class Sandbox:
             install_model(
                 transport,
                 vae_path,
+                installed=installed,
                 name=VAE_MODEL,
                 model_type="vae",
                 description="invokekit tiny random-weight SDXL VAE",

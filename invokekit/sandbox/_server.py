@@ -17,6 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from invokekit._files import write_text_atomic
 from invokekit.client import Transport
 from invokekit.errors import SandboxError, ServerError
 from invokekit.sandbox._proc import clean_env, tail
@@ -62,10 +63,7 @@ def write_config(root: Path, port: int) -> Path:
             "# Put user settings here - see https://invoke.ai/configuration/invokeai-yaml/:",
         ]
     owned = [f"host: {HOST}", f"port: {port}", "device: cpu", "precision: float32"]
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text("\n".join([*kept, *owned]) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, "\n".join([*kept, *owned]) + "\n")
 
 
 def start(invokeai_web: Path, root: Path, log_path: Path) -> subprocess.Popen[bytes]:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from filelock import FileLock
 
+from invokekit._files import write_text_atomic
 from invokekit.errors import SandboxError
 from invokekit.sandbox._layout import Layout
 from invokekit.sandbox._proc import StatusCallback, run_logged
@@ -81,12 +82,8 @@ def venv_is_complete(layout: Layout, requirements: Sequence[str]) -> bool:
 
 
 def _write_marker(layout: Layout, requirements: Sequence[str], installed: dict[str, str | None]) -> None:
-    tmp = layout.install_marker.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps({"requirements": list(requirements), "installed": installed, "at": time.time()}, indent=2),
-        encoding="utf-8",
-    )
-    tmp.replace(layout.install_marker)
+    marker = {"requirements": list(requirements), "installed": installed, "at": time.time()}
+    write_text_atomic(layout.install_marker, json.dumps(marker, indent=2))
 
 
 def _verify_and_mark(layout: Layout, requirements: Sequence[str]) -> bool:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from invokekit._files import write_text_atomic
 from invokekit.errors import ParameterError, PreflightError, Problem, WorkflowError
 from invokekit.workflow._aliases import ALIAS_MODEL_TYPE, EdgeIndex, alias_places
 from invokekit.workflow._context import ServerContext
@@ -313,14 +313,7 @@ class Workflow:
 
     def save(self, path: str | Path) -> Path:
         """Write the workflow JSON (with the values set) atomically, e.g. to open it in InvokeAI's editor."""
-        target = Path(path)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(json.dumps(self._raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return target
+        return write_text_atomic(path, json.dumps(self._raw, indent=2, ensure_ascii=False) + "\n")
 
     def _repr_html_(self) -> str:
         return workflow_html(self)
