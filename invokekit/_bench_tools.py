@@ -15,9 +15,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from invokekit.sandbox._layout import MODEL_NAMES
+
 #: what the SDXL benchmarks run: InvokeAI's shipped workflow on the sandbox's tiny models
 SDXL_WORKFLOW = "Text to Image - SDXL"
-SDXL_MODELS = {"main": "tiny-sdxl", "vae": "tiny-sdxl-vae"}
+SDXL_MODELS = MODEL_NAMES  # the sandbox's tiny models
 
 
 def stats(values: Iterable[float | None]) -> dict[str, float | int | None]:

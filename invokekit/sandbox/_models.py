@@ -28,10 +28,20 @@ def _find(models: list[dict[str, Any]], name: str, model_type: str) -> dict[str,
 
 
 def install_model(
-    transport: Transport, path: Path, *, name: str, model_type: str, description: str, timeout: float = 120.0
+    transport: Transport,
+    path: Path,
+    *,
+    name: str,
+    model_type: str,
+    description: str,
+    timeout: float = 120.0,
+    installed: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Install ``path`` in place as ``name`` unless a model of that name and type exists; return its record."""
-    existing = _find(installed_models(transport), name, model_type)
+    """Install ``path`` in place as ``name`` unless a model of that name and type exists; return its record.
+
+    ``installed`` is the server's model list when the caller already has it (saves a request).
+    """
+    existing = _find(installed if installed is not None else installed_models(transport), name, model_type)
     if existing is not None:
         return existing
     job = transport.post_json(

@@ -169,6 +169,7 @@ def build_controls(
         "model": Control("model", _dropdown(main_models, get("model"), "Model"), ("model",)),
         "vae": Control("vae", _dropdown(vae_models, get("vae", "vae_model"), "VAE"), ("vae", "vae_model")),
     }
+    unmet = unmet_model_fields(workflow, controls)
     for control in controls.values():
         probe = control.widget.value
         for name in control.candidates:
@@ -177,7 +178,7 @@ def build_controls(
                 break
         control.widget.disabled = control.param is None
         if control.param is None:
-            missing = control.key in unmet_model_fields(workflow, controls)
+            missing = control.key in unmet
             control.widget.tooltip = (
                 "no fitting model on the server" if missing else "this workflow has no such parameter"
             )

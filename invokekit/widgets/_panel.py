@@ -108,13 +108,14 @@ class GenerationPanel(widgets.VBox):
         models: list[dict[str, Any]] = []
         context: Any = None
         try:
-            models = list(self.client.models.list())
-        except Exception as exc:
-            self._show_error(exc, "could not list the server's models")
-        try:
-            context = self.client.context()
+            context = self.client.context()  # schema, models and boards in one cached read
+            models = list(context.models or [])
         except Exception as exc:
             self._show_error(exc, "could not read the server's schema")
+            try:
+                models = list(self.client.models.list())
+            except Exception as exc:
+                self._show_error(exc, "could not list the server's models")
         main = model_field_accepts(self.workflow, context, "model", "main")
         vae = model_field_accepts(self.workflow, context, "vae", "vae")
         return build_controls(
