@@ -44,7 +44,8 @@ _LAZY: dict[str, str] = {
     "ImageRef": "invokekit.results",
     "make_monitor": "invokekit.monitors",
     "StatusUpdate": "invokekit.monitors",
-    "Timings": "invokekit.timing",
+    "Timings": "invokekit.results",
+    "Journal": "invokekit.results",
     "GenerationPanel": "invokekit.widgets",
 }
 

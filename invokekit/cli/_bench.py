@@ -27,9 +27,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--url", default=None, help="InvokeAI server to measure (default: the local sandbox)")
     parser.add_argument("--db", dest="db_path", default=None,
                         help="that server's databases/invokeai.db, for the SQLite backend (with --url)")
-    parser.add_argument("--sandbox", default="default", metavar="NAME",
-                        help="without --url: the sandbox to start or reuse (default: %(default)s; a name of its own "
-                        "keeps other jobs out of the measured queue)")
+    parser.add_argument("--sandbox", default=None, metavar="NAME",
+                        help="without --url: the sandbox to start or reuse (default: $INVOKEKIT_SANDBOX, else "
+                        "default; a name of its own keeps other jobs out of the measured queue)")
     parser.add_argument("--out", default=None, help="output folder (default: benchmarks/results)")
     parser.add_argument("--only", nargs="+", choices=NOTEBOOKS, default=None, metavar="NOTEBOOK",
                         help=f"run only these notebooks ({', '.join(NOTEBOOKS)})")

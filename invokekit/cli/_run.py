@@ -19,12 +19,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from invokekit._journal import Journal, read_journal
 from invokekit.cli import split_assignment
 from invokekit.client import Client, Job
 from invokekit.errors import InvokekitError, ParameterError, WorkflowError
-from invokekit.results import ItemResult
-from invokekit.timing import Timings
+from invokekit.results import ItemResult, Journal, Timings, read_journal
 
 MONITORS = ("auto", "events", "db", "api")
 

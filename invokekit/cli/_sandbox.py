@@ -24,7 +24,7 @@ def register(subparsers: Any) -> None:
         ("install", "install InvokeAI and build the tiny models, without starting a server"),
     ):
         sub = actions.add_parser(action, help=helptext)
-        sub.add_argument("--name", default="default", help="sandbox name (default: %(default)s)")
+        sub.add_argument("--name", default=None, help="sandbox name (default: $INVOKEKIT_SANDBOX, else default)")
         sub.add_argument("--cache-dir", default=None, help=f"cache folder (default: {default_cache_dir()})")
         sub.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
         if action == "up":
@@ -52,17 +52,18 @@ def _run(args: argparse.Namespace) -> int:
     sandbox = Sandbox(args.name, port=getattr(args, "port", None), cache_dir=args.cache_dir)
     if args.action == "up":
         sandbox.up()
-        _print(sandbox.info(), args, time.monotonic() - began, f"sandbox {args.name!r} is up")
+        _print(sandbox.info(), args, time.monotonic() - began, f"sandbox {sandbox.name!r} is up")
         return 0
     if args.action == "status":
         running = sandbox.status() is not None
         info = sandbox.info() if running else None
-        _print(info, args, time.monotonic() - began, f"sandbox {args.name!r} is {'up' if running else 'not running'}")
+        state = "up" if running else "not running"
+        _print(info, args, time.monotonic() - began, f"sandbox {sandbox.name!r} is {state}")
         return 0 if running else 1
     if args.action == "down":
         info = sandbox.info() if sandbox.status() is not None else None
         sandbox.down()
-        _print(info, args, time.monotonic() - began, f"sandbox {args.name!r} is stopped")
+        _print(info, args, time.monotonic() - began, f"sandbox {sandbox.name!r} is stopped")
         return 0
     sandbox.ensure_installed()
     layout = sandbox.layout

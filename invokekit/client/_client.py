@@ -8,13 +8,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from invokekit._journal import Journal, read_journal
+from invokekit.api._namespaces import Boards, Images, Models, Queue, Workflows
+from invokekit.api._transport import DEFAULT_URL, Transport
 from invokekit.client._job import Job
-from invokekit.client._namespaces import Boards, Images, Models, Queue, Workflows
 from invokekit.client._submit import enqueue_once, find_batch_items, prepare_batch
-from invokekit.client._transport import DEFAULT_URL, Transport
 from invokekit.errors import GraphRejected, InvokekitError
-from invokekit.timing import Timings
+from invokekit.results import Journal, Timings, read_journal
 
 
 class Client:

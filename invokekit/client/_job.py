@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from invokekit.errors import JobCanceled, JobFailed
 from invokekit.monitors import TERMINAL, Monitor, StatusUpdate, UpdateCallback
-from invokekit.results import ItemResult, download_results, item_result
-from invokekit.timing import Timings
+from invokekit.results import ItemResult, Timings, download_results, item_result
 
 if TYPE_CHECKING:
-    from invokekit._journal import Journal
     from invokekit.client._client import Client
+    from invokekit.results import Journal
 
 
 class Job:

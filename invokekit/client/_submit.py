@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from invokekit.client._namespaces import Queue
-from invokekit.client._transport import Transport
+from invokekit.api._namespaces import Queue
+from invokekit.api._transport import Transport
 from invokekit.errors import ServerUnavailable, WorkflowError
 from invokekit.results import default_output_nodes
 

@@ -27,7 +27,7 @@ from invokekit.monitors._base import TERMINAL, StatusUpdate
 from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker, update_from_item
 
 if TYPE_CHECKING:
-    from invokekit.client._transport import Transport
+    from invokekit.api._transport import Transport
 
 #: the server refuses more ids than this in one ``*_by_ids`` request
 MAX_IDS_PER_REQUEST = 1000

@@ -24,7 +24,7 @@ from invokekit.monitors._events import EventMonitor
 from invokekit.monitors._tracker import Deadline, TrackedMonitor, Tracker
 
 if TYPE_CHECKING:
-    from invokekit.client._transport import Transport
+    from invokekit.api._transport import Transport
 
 log = logging.getLogger("invokekit.monitors")
 

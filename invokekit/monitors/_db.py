@@ -34,7 +34,7 @@ from invokekit.monitors._base import StatusUpdate
 from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker, update_from_item
 
 if TYPE_CHECKING:
-    from invokekit.client._transport import Transport
+    from invokekit.api._transport import Transport
 
 #: columns the monitor reads; a database without them is not one it understands
 REQUIRED_COLUMNS = (

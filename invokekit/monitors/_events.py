@@ -24,7 +24,7 @@ from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Track
 if TYPE_CHECKING:
     import socketio
 
-    from invokekit.client._transport import Transport
+    from invokekit.api._transport import Transport
 
 log = logging.getLogger("invokekit.monitors")
 

@@ -36,12 +36,14 @@ class Sandbox:
     ``port`` None picks a free port; a requested port that is taken is replaced by a free one (the
     port really used is in ``url``). ``cache_dir`` defaults to ``$INVOKEKIT_CACHE`` or
     ``~/.cache/invokekit``. ``requirements`` is what gets pip-installed into the InvokeAI venv.
-    ``progress`` receives short progress lines (default: printed on stderr; None for silence).
+    ``name`` defaults to ``$INVOKEKIT_SANDBOX``, else "default" (a private sandbox for one test run or
+    one developer: ``INVOKEKIT_SANDBOX=mine``). ``progress`` receives short progress lines (default:
+    printed on stderr; None for silence).
     """
 
     def __init__(
         self,
-        name: str = "default",
+        name: str | None = None,
         port: int | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         *,
@@ -49,6 +51,7 @@ class Sandbox:
         start_timeout: float = 120.0,
         progress: StatusCallback | None = print_status,
     ) -> None:
+        name = name or os.environ.get("INVOKEKIT_SANDBOX") or "default"
         if not name or "/" in name or name.startswith("."):
             raise SandboxError(f"invalid sandbox name {name!r}: use a plain folder name")
         self.name = name

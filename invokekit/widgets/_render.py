@@ -79,7 +79,7 @@ def _timings_rows(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
 def timings_html(timings: Any) -> str:
     """An HTML table of the per-stage timings of a run.
 
-    Accepts a :class:`invokekit.timing.Timings` (anything with ``as_dict()``) or a plain mapping
+    Accepts a :class:`invokekit.results.Timings` (anything with ``as_dict()``) or a plain mapping
     of stage name to seconds (nested mappings are flattened as ``outer.inner``). Objects without
     ``as_dict`` fall back to their ``table()`` text, then to ``str``.
     """

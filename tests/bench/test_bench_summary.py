@@ -7,8 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from invokekit._bench_summary import evaluate_targets, write_summary
 from invokekit.bench import NOTEBOOKS, RESULTS_TAG, notebooks_dir, read_results, stats
+from invokekit.bench._summary import evaluate_targets, write_summary
 
 TARGET_COUNT = 6
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from invokekit._journal import Journal, read_journal
 from invokekit.cli import main
 from invokekit.client import Client
+from invokekit.results import Journal, read_journal
 
 SDXL = "Text to Image - SDXL"
 

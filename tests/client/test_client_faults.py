@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from _faultproxy import FaultProxy, Rules
 
-from invokekit._journal import read_journal
 from invokekit.client import Client
 from invokekit.errors import DownloadError, ServerUnavailable
+from invokekit.results import read_journal
 
 
 def small_graph(width: int = 40) -> dict:

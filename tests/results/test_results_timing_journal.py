@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from invokekit._journal import Journal, read_journal
-from invokekit.timing import Timings, parse_server_time
+from invokekit.results import Journal, Timings, parse_server_time, read_journal
 
 
 def test_server_times_are_utc() -> None:

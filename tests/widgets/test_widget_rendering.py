@@ -77,7 +77,7 @@ def test_timings_html_flattens_other_mappings() -> None:
 
 
 def test_timings_html_uses_as_dict_of_a_timings_object() -> None:
-    from invokekit.timing import Timings
+    from invokekit.results import Timings
 
     timings = Timings()
     timings.add("submit", 0.25)

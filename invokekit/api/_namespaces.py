@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from invokekit.client._transport import Transport
+from invokekit.api._transport import Transport
 from invokekit.errors import ParameterError, ServerError
 
 

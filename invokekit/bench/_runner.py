@@ -17,8 +17,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from invokekit._bench_summary import BASELINE, evaluate_targets, write_summary
-from invokekit._bench_tools import (
+from invokekit._files import write_text_atomic
+from invokekit.bench._summary import BASELINE, evaluate_targets, write_summary
+from invokekit.bench._tools import (
     SDXL_MODELS,
     SDXL_WORKFLOW,
     CycleProbe,
@@ -35,8 +36,7 @@ from invokekit._bench_tools import (
     show_results,
     stats,
 )
-from invokekit._files import write_text_atomic
-from invokekit.timing import parse_server_time
+from invokekit.results import parse_server_time
 
 #: the notebooks, in the order they run
 NOTEBOOKS = ("monitor_latency", "stage_timings", "sweeps_and_scale")
@@ -66,7 +66,7 @@ FULL: dict[str, dict[str, Any]] = {
 
 def notebooks_dir() -> Path:
     """The ``benchmarks/`` folder of the source tree this package was loaded from."""
-    return Path(__file__).resolve().parents[1] / "benchmarks"
+    return Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def ensure_kernel(name: str = KERNEL_NAME) -> str:
@@ -144,7 +144,7 @@ def run_benchmarks(
     db_path: str | os.PathLike[str] | None = None,
     notebooks: Sequence[str] = NOTEBOOKS,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
-    sandbox: str = "default",
+    sandbox: str | None = None,
 ) -> dict[str, Any]:
     """Run the benchmark notebooks against ``url`` and write results, plots and ``summary.md``.
 

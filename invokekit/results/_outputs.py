@@ -1,0 +1,143 @@
+"""From a finished queue item to the images of the workflow's own output nodes.
+
+The images of a run are found in the item's own session: each source node of the graph maps to
+one or more prepared (executed) node ids through ``session.source_prepared_mapping``, and each
+prepared id to its output in ``session.results``. Only the output nodes count (never "the newest
+image on the server", which could belong to somebody else's job).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class ImageRef:
+    """One image produced by an output node of a queue item."""
+
+    node_id: str
+    node_label: str
+    image_name: str
+    width: int | None = None
+    height: int | None = None
+    path: Path | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "node_id": self.node_id,
+            "node_label": self.node_label,
+            "image_name": self.image_name,
+            "width": self.width,
+            "height": self.height,
+            "path": str(self.path) if self.path is not None else None,
+        }
+
+
+@dataclass
+class ItemResult:
+    """The outcome of one queue item: status, the output images, and the server's error if any."""
+
+    item_id: int
+    status: str
+    images: list[ImageRef] = field(default_factory=list)
+    error_type: str | None = None
+    error_message: str | None = None
+    error_traceback: str | None = None
+    created_at: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    batch_id: str | None = None
+    session_id: str | None = None
+
+    def by_node(self) -> dict[str, list[ImageRef]]:
+        """Images keyed by source node id, and also by node label where the label differs."""
+        out: dict[str, list[ImageRef]] = {}
+        for ref in self.images:
+            out.setdefault(ref.node_id, []).append(ref)
+        for ref in self.images:
+            if ref.node_label != ref.node_id and ref.node_label not in {r.node_id for r in self.images}:
+                out.setdefault(ref.node_label, []).append(ref)
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "item_id": self.item_id,
+            "status": self.status,
+            "images": [ref.as_dict() for ref in self.images],
+            "error_type": self.error_type,
+            "error_message": self.error_message,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "completed_at": self.completed_at,
+        }
+
+
+def default_output_nodes(graph: Mapping[str, Any]) -> list[str]:
+    """Nodes of an API graph that keep their results (``is_intermediate`` false, the default)."""
+    nodes = graph.get("nodes") or {}
+    return [node_id for node_id, node in nodes.items() if not node.get("is_intermediate", False)]
+
+
+def _images_of(output: Any) -> list[dict[str, Any]]:
+    """The image fields of one invocation output (``image``; or a ``collection`` of images)."""
+    if not isinstance(output, Mapping):
+        return []
+    found: list[dict[str, Any]] = []
+    image = output.get("image")
+    if isinstance(image, Mapping) and isinstance(image.get("image_name"), str):
+        found.append({"image_name": image["image_name"], "width": output.get("width"), "height": output.get("height")})
+    collection = output.get("collection")
+    if isinstance(collection, list):
+        for entry in collection:
+            if isinstance(entry, Mapping) and isinstance(entry.get("image_name"), str):
+                found.append({"image_name": entry["image_name"], "width": None, "height": None})
+    return found
+
+
+def item_result(
+    item: Mapping[str, Any],
+    *,
+    output_nodes: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> ItemResult:
+    """Build the :class:`ItemResult` of a queue item (``GET /api/v1/queue/{q}/i/{id}``).
+
+    ``output_nodes`` are the source node ids whose images are the results (default: every node of
+    the session graph that is not intermediate); ``labels`` maps node ids to friendly labels.
+    """
+    labels = labels or {}
+    result = ItemResult(
+        item_id=int(item["item_id"]),
+        status=str(item.get("status")),
+        error_type=item.get("error_type"),
+        error_message=item.get("error_message"),
+        error_traceback=item.get("error_traceback"),
+        created_at=item.get("created_at"),
+        started_at=item.get("started_at"),
+        completed_at=item.get("completed_at"),
+        batch_id=item.get("batch_id"),
+        session_id=item.get("session_id"),
+    )
+    session = item.get("session") or {}
+    mapping: Mapping[str, list[str]] = session.get("source_prepared_mapping") or {}
+    results: Mapping[str, Any] = session.get("results") or {}
+    wanted = list(output_nodes) if output_nodes is not None else default_output_nodes(session.get("graph") or {})
+    for node_id in wanted:
+        for prepared_id in mapping.get(node_id, []):
+            for image in _images_of(results.get(prepared_id)):
+                result.images.append(
+                    ImageRef(
+                        node_id=node_id,
+                        node_label=labels.get(node_id) or node_id,
+                        image_name=image["image_name"],
+                        width=image["width"],
+                        height=image["height"],
+                    )
+                )
+    return result
+
+
+__all__ = ["ImageRef", "ItemResult", "default_output_nodes", "item_result"]
