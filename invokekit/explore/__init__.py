@@ -19,7 +19,7 @@ from invokekit.explore._names import FileNamer, format_name, safe_file_name, uni
 from invokekit.explore._plan import SweepPlan, order_axes, plan_sweeps
 from invokekit.explore._presets import delete_preset, list_presets, load_preset, presets_dir, save_preset
 from invokekit.explore._style_presets import apply_style_preset, find_style_preset
-from invokekit.explore._sweep import parse_sweep
+from invokekit.explore._sweep import Kind, kind_for_schema, parse_sweep
 from invokekit.explore._values import Value
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "FileNamer",
     "Grid",
     "GridCell",
+    "Kind",
     "SweepPlan",
     "Value",
     "apply_style_preset",
@@ -36,6 +37,7 @@ __all__ = [
     "format_name",
     "grid_axes",
     "has_dynamic_syntax",
+    "kind_for_schema",
     "list_presets",
     "load_preset",
     "make_grid",

@@ -58,9 +58,13 @@ class Axis:
 
     name: str
     values: list[Value] = field(default_factory=list)
+    _positions: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._positions.update({value_key(v): i for i, v in reversed(list(enumerate(self.values)))})
 
     def index(self, value: Value) -> int:
-        return [value_key(v) for v in self.values].index(value_key(value))
+        return self._positions[value_key(value)]
 
 
 def _axis(name: str, cells: Sequence[GridCell]) -> Axis:

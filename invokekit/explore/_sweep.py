@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -33,6 +34,26 @@ from invokekit.explore._values import MAX_VALUES, Value, check_texts
 Kind = Literal["number", "integer", "text"]
 _KINDS = ("number", "integer", "text")
 SR_PREFIX = "S/R:"
+
+
+_SCHEMA_KINDS: dict[str, Kind] = {"integer": "integer", "number": "number", "string": "text"}
+
+
+def kind_for_schema(prop: Mapping[str, object] | None) -> Kind | None:
+    """The kind of a field from its OpenAPI input schema (``context.input_schema(type, field)``):
+    ``integer`` and ``number`` as such, ``string`` and string enums (schedulers) as text. A union
+    counts by its one scalar type (``cfg_scale`` is a number or a list of numbers: a number);
+    anything else (images, models) gives None, which lets the values decide."""
+    if not prop:
+        return None
+    options = prop.get("anyOf")
+    if isinstance(options, list):
+        kinds = {kind_for_schema(o) for o in options if isinstance(o, Mapping)} - {None}
+        return kinds.pop() if len(kinds) == 1 else None
+    enum = prop.get("enum")
+    if isinstance(enum, list) and enum and all(isinstance(e, str) for e in enum):
+        return "text"
+    return _SCHEMA_KINDS.get(str(prop.get("type")))
 
 
 def split_values(name: str, text: str) -> list[str]:
@@ -169,4 +190,4 @@ def parse_sweep(
     return type_values(name, split_values(name, stripped), kind)
 
 
-__all__ = ["SR_PREFIX", "Kind", "parse_sweep", "search_replace", "split_values", "type_values"]
+__all__ = ["SR_PREFIX", "Kind", "kind_for_schema", "parse_sweep", "search_replace", "split_values", "type_values"]

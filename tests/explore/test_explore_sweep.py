@@ -192,3 +192,25 @@ def test_bad_files_are_errors_naming_the_file(tmp_path: Path, files: dict, text:
 def test_a_folder_is_not_a_prompt_file(tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match="is a folder"):
         parse_sweep("positive_prompt", "@.", base_dir=tmp_path)
+
+
+def test_kinds_come_from_the_servers_input_schemas() -> None:
+    import json
+
+    from invokekit.explore import kind_for_schema
+
+    schemas = json.loads(Path("../shared/reference/invokeai-6.14.2/openapi.json").read_text())["components"]["schemas"]
+
+    def kind(node: str, field: str):
+        return kind_for_schema(schemas[node]["properties"][field])
+
+    assert kind("NoiseInvocation", "seed") == "integer"
+    assert kind("DenoiseLatentsInvocation", "steps") == "integer"
+    assert kind("DenoiseLatentsInvocation", "cfg_scale") == "number"  # a number or a list of numbers
+    assert kind("DenoiseLatentsInvocation", "denoising_start") == "number"
+    assert kind("DenoiseLatentsInvocation", "scheduler") == "text"
+    assert kind("SDXLCompelPromptInvocation", "prompt") == "text"
+    assert kind("ImageBlurInvocation", "image") is None
+    assert kind_for_schema(None) is None
+    assert parse_sweep("scheduler", "euler,ddim", kind=kind("DenoiseLatentsInvocation", "scheduler")) == [
+        "euler", "ddim"]
