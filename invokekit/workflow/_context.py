@@ -10,9 +10,12 @@ a board name into its id. The client builds one of these from the live server
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from invokekit.workflow._templates import NodeTemplate, build_templates
 
 
 @dataclass
@@ -22,7 +25,10 @@ class ServerContext:
     schema: dict[str, Any] | None = None
     models: list[dict[str, Any]] | None = None
     boards: list[dict[str, Any]] | None = None
+    #: whether the server has an image of this name (loading resets images it lacks, as the UI does)
+    image_exists: Callable[[str], bool] | None = field(default=None, repr=False, compare=False)
     _templates: dict[str, dict[str, Any]] | None = field(default=None, init=False, repr=False, compare=False)
+    _node_templates: dict[str, NodeTemplate] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_schema_file(cls, path: str | Path) -> ServerContext:
@@ -56,6 +62,14 @@ class ServerContext:
                     found[node_type] = comp
             self._templates = found
         return self._templates
+
+    def node_templates(self) -> dict[str, NodeTemplate] | None:
+        """The node templates InvokeAI's UI builds from the schema (``None`` without a schema)."""
+        if self.schema is None:
+            return None
+        if self._node_templates is None:
+            self._node_templates = build_templates(self.schema)
+        return self._node_templates
 
     def template(self, node_type: str) -> dict[str, Any] | None:
         """The component schema of ``node_type`` (``None`` if unknown or no schema)."""

@@ -2,8 +2,9 @@
 
 Every check here exists so that nothing after loading can fail with a bare ``KeyError`` or
 ``TypeError`` on a malformed file: whatever is wrong is reported once, as a ``WorkflowError`` that
-names the file, the node (id and label) and the field. Schema versions 3.0.0 and 4.0.0 are what
-InvokeAI 6.14.2 writes and ships; both have the same node/edge structure.
+names the file, the node (id and label) and the field. The structure checked here is the same in
+every schema version (1.0.0 to 4.0.0); what an edge may connect is decided later, against the
+server's node templates (:mod:`invokekit.workflow._edges`), as InvokeAI's UI decides it.
 """
 
 from __future__ import annotations
@@ -12,16 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from invokekit.errors import UnsupportedWorkflowVersion, WorkflowError
-from invokekit.workflow._nodes import (
-    CALL_SAVED_WORKFLOW,
-    CONNECTOR_IN,
-    CONNECTOR_OUT,
-    SAVED_WORKFLOW_PREFIX,
-    node_title,
-)
+from invokekit.errors import WorkflowError
+from invokekit.workflow._migrate import READ_VERSIONS, schema_version
+from invokekit.workflow._nodes import node_title
 
-SUPPORTED_VERSIONS = ("3.0.0", "4.0.0")
+SUPPORTED_VERSIONS = READ_VERSIONS
 NODE_KINDS = frozenset({"invocation", "notes", "connector", "current_image"})
 EDGE_KINDS = frozenset({"default", "collapsed"})
 
@@ -60,22 +56,14 @@ def validate(raw: dict[str, Any], file: str | None) -> None:
     """Raise ``WorkflowError`` (or ``UnsupportedWorkflowVersion``) at the first structural fault."""
     if not isinstance(raw, dict):
         raise WorkflowError(f"a workflow is a JSON object, got {type(raw).__name__}", file=file)
-    meta = raw.get("meta")
-    version = meta.get("version") if isinstance(meta, dict) else None
-    if not isinstance(version, str) or version not in SUPPORTED_VERSIONS:
-        found = f"version {version!r}" if version is not None else "no meta.version"
-        raise UnsupportedWorkflowVersion(
-            f"workflow schema {found} is not supported; supported: {', '.join(SUPPORTED_VERSIONS)} "
-            "(open and re-save it in InvokeAI 6.x to upgrade it)",
-            file=file,
-        )
+    schema_version(raw, file)
     for key in ("name", "description", "author", "notes", "tags", "version", "contact"):
         if key in raw and raw[key] is not None and not isinstance(raw[key], str):
             raise WorkflowError(f"'{key}' must be a string, got {type(raw[key]).__name__}", file=file)
     nodes = _require_list(raw, "nodes", file)
     edges = _require_list(raw, "edges", file)
     by_id = _validate_nodes(nodes, file)
-    _validate_edges(edges, by_id, file)
+    _validate_edges(edges, file)
     _validate_exposed(raw, by_id, file)
     _validate_form(raw, by_id, file)
 
@@ -144,7 +132,8 @@ def _validate_invocation(node_id: str, data: dict[str, Any], file: str | None) -
         raise WorkflowError("'dynamicInputTemplates' must be an object", **where)
 
 
-def _validate_edges(edges: list[Any], by_id: dict[str, dict[str, Any]], file: str | None) -> None:
+def _validate_edges(edges: list[Any], file: str | None) -> None:
+    """The shape of each edge (as the UI's parser requires it); which ones are kept is decided later."""
     for index, edge in enumerate(edges):
         if not isinstance(edge, dict):
             raise WorkflowError(f"edges[{index}] is not an object", file=file)
@@ -152,42 +141,14 @@ def _validate_edges(edges: list[Any], by_id: dict[str, dict[str, Any]], file: st
         kind = edge.get("type")
         if not isinstance(kind, str) or kind not in EDGE_KINDS:
             raise WorkflowError(f"{name} has unknown type {kind!r} (expected default or collapsed)", file=file)
-        ends: list[dict[str, Any]] = []
         for end in ("source", "target"):
-            node_id = edge.get(end)
-            if not isinstance(node_id, str):
+            if not isinstance(edge.get(end), str):
                 raise WorkflowError(f"{name} has no string '{end}'", file=file)
-            if node_id not in by_id:
-                raise WorkflowError(f"{name}: {end} refers to a node that does not exist", file=file, node_id=node_id)
-            ends.append(by_id[node_id])
         if kind == "collapsed":
             continue
-        source, target = ends
         for handle in ("sourceHandle", "targetHandle"):
             if not isinstance(edge.get(handle), str):
                 raise WorkflowError(f"{name} has no string '{handle}'", file=file)
-        _check_handle(name, source, edge["sourceHandle"], "out", file)
-        _check_handle(name, target, edge["targetHandle"], "in", file)
-
-
-def _check_handle(edge_name: str, node: dict[str, Any], handle: str, side: str, file: str | None) -> None:
-    where = {"file": file, "node_id": node["id"], "node_label": node_title(node), "field": handle}
-    kind = node["type"]
-    if kind == "connector":
-        expected = CONNECTOR_OUT if side == "out" else CONNECTOR_IN
-        if handle != expected:
-            raise WorkflowError(f"{edge_name}: a connector's {side}put handle is {expected!r}", **where)
-        return
-    if kind != "invocation":
-        raise WorkflowError(f"{edge_name} connects a {kind} node, which has no fields", **where)
-    if side == "out":
-        return  # workflows do not list outputs; the schema check (pre-flight) covers them
-    data = node["data"]
-    if handle in data["inputs"] or handle in (data.get("dynamicInputTemplates") or {}):
-        return
-    if data["type"] == CALL_SAVED_WORKFLOW and handle.startswith(SAVED_WORKFLOW_PREFIX):
-        return
-    raise WorkflowError(f"{edge_name} goes to a field this node does not have", **where)
 
 
 def _validate_exposed(raw: dict[str, Any], by_id: dict[str, dict[str, Any]], file: str | None) -> None:

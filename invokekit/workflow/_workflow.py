@@ -19,7 +19,8 @@ from invokekit.workflow._aliases import ALIAS_MODEL_TYPE, EdgeIndex, alias_place
 from invokekit.workflow._context import ServerContext
 from invokekit.workflow._convert import Converter, check_batch_sizes, embedded_workflow
 from invokekit.workflow._display import workflow_html
-from invokekit.workflow._load import read_source, validate
+from invokekit.workflow._load import read_source
+from invokekit.workflow._loading import LoadReport, check_against_server, load_workflow
 from invokekit.workflow._nodes import Place, is_executable, is_invocation, node_title
 from invokekit.workflow._params import Parameter, list_parameters, resolve_name
 from invokekit.workflow._preflight import preflight_graph
@@ -34,10 +35,10 @@ class Workflow:
 
     def __init__(self, raw: dict[str, Any], *, file: str | None = None, context: ServerContext | None = None,
                  _owned: bool = False) -> None:
-        validate(raw, file)
         self._context = context
         # a dict we parsed ourselves needs no defensive copy (half the cost of loading)
-        self._raw: dict[str, Any] = raw if _owned else copy.deepcopy(raw)
+        self._raw, self._load_report = load_workflow(raw if _owned else copy.deepcopy(raw), file=file,
+                                                     context=context)
         self.file = file
         #: what ``set`` changed beyond plain values (e.g. a random seed replaced), for people to read
         self.changes: list[str] = []
@@ -78,12 +79,19 @@ class Workflow:
     def context(self, value: ServerContext | None) -> None:
         self._context = value
         self._cache = None
+        check_against_server(self._raw, self._load_report, value)  # the load-time checks, once a schema is known
+
+    @property
+    def load_report(self) -> LoadReport:
+        """What loading migrated, dropped, updated and reset, as InvokeAI's UI does when it opens the file."""
+        return self._load_report
 
     def copy(self) -> Workflow:
         """An independent copy (values set later on one do not affect the other)."""
         twin = Workflow.__new__(Workflow)
         twin.__dict__.update(self.__dict__)
         twin._raw = copy.deepcopy(self._raw)
+        twin._load_report = copy.deepcopy(self._load_report)
         twin.changes, twin.warnings = list(self.changes), list(self.warnings)
         twin._user_set, twin._model_types = dict(self._user_set), dict(self._model_types)
         twin._cache = None
@@ -214,9 +222,10 @@ class Workflow:
 
     def _convert(self, context: ServerContext | None, board: Any) -> tuple[dict[str, Any], Converter]:
         context = context if context is not None else self._context
+        self._load_report.raise_if_blocked()
         conv = Converter(self._raw, file=self.file, context=context, auto_board=board, model_types=self._model_types)
         graph = conv.graph()
-        self.warnings = conv.warnings
+        self.warnings = [str(n) for n in self._load_report.notes if n.kind in ("dropped", "warning")] + conv.warnings
         for message in conv.warnings:
             log.info("%s: %s", self.name, message)  # kept in .warnings; the CLI prints them
         if context is not None and context.schema is not None:
@@ -290,7 +299,7 @@ class Workflow:
         if context is None:
             raise WorkflowError("the pre-flight check needs the server's schema: pass context=client.context()",
                                 file=self.file)
-        problems: list[Problem] = []
+        problems = [Problem(n.node_id or "", n.node_label, n.field, n.message) for n in self._load_report.blocked]
         conv = Converter(self._raw, file=self.file, context=context, model_types=self._model_types, problems=problems)
         graph = conv.graph()
         try:

@@ -1,4 +1,4 @@
-"""Loading: files, dicts, bytes; schema versions 3.0.0/4.0.0; structural faults named precisely."""
+"""Loading: files, dicts, bytes; schema versions; structural faults named precisely."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from wfbuild import SDXL, SHIPPED, SHIPPED_DIR, edge, node, workflow
+from wfbuild import SDXL, SHIPPED, SHIPPED_DIR, context, edge, node, workflow
 
 from invokekit.errors import UnsupportedWorkflowVersion, WorkflowError
 from invokekit.workflow import Workflow
@@ -32,14 +32,23 @@ def test_load_from_dict_bytes_and_path_agree() -> None:
     assert a.name == "Text to Image - SDXL"
 
 
-@pytest.mark.parametrize("version", ["2.0.0", "5.0.0", None])
-def test_other_versions_name_what_was_found_and_what_is_supported(version: str | None) -> None:
+@pytest.mark.parametrize("version", ["5.0.0", "0.1.0"])
+def test_other_versions_name_what_was_found_and_what_is_read(version: str) -> None:
     raw = workflow([node("a", "integer", {"value": 1})])
     raw["meta"]["version"] = version
     with pytest.raises(UnsupportedWorkflowVersion) as err:
         Workflow.load(raw)
-    assert "3.0.0" in str(err.value) and "4.0.0" in str(err.value)
-    assert (repr(version) if version else "no meta.version") in str(err.value)
+    assert "Workflow Validation Error" in str(err.value) and repr(version) in str(err.value)
+    assert "1.0.0, 2.0.0, 3.0.0, 4.0.0" in str(err.value) and "re-save" not in str(err.value)
+
+
+@pytest.mark.parametrize("meta", [{}, {"version": None}, {"version": 3}, {"version": "3.0"}, {"version": "x.y.z"}, None])
+def test_no_readable_version_is_refused_with_the_uis_message(meta: dict | None) -> None:
+    raw = workflow([node("a", "integer", {"value": 1})])
+    raw["meta"] = meta
+    with pytest.raises(UnsupportedWorkflowVersion, match="Unable to get workflow schema version") as err:
+        Workflow.load(raw)
+    assert "re-save" not in str(err.value)
 
 
 def test_invalid_json_names_file_line_and_column(tmp_path: Path) -> None:
@@ -70,29 +79,34 @@ def test_missing_data_names_the_node() -> None:
     assert err.value.node_id == "a"
 
 
-def test_edge_to_an_unknown_node_names_it() -> None:
-    raw = workflow([node("a", "integer", {"value": 1})], [edge("a", "value", "ghost", "a")])
-    with pytest.raises(WorkflowError, match="does not exist") as err:
-        Workflow.load(raw)
-    assert err.value.node_id == "ghost"
+def test_edge_to_an_unknown_node_is_dropped_with_a_warning_naming_both_ends() -> None:
+    raw = workflow([node("a", "integer", {"value": 1}, label="Seed")], [edge("a", "value", "ghost", "a")])
+    wf = Workflow.load(raw)  # the UI deletes such an edge and loads the rest
+    assert wf.to_dict()["edges"] == []
+    (note,) = wf.load_report.dropped
+    assert "a.value -> ghost.a" in note.message and "'Seed' -> (missing)" in note.message
+    assert "target/input node ghost does not exist" in note.message and note.node_id == "a"
+    assert any("ghost" in w for w in (wf.to_graph() and wf.warnings))
 
 
-def test_edge_to_a_field_the_node_lacks_names_node_label_and_field() -> None:
+def test_offline_an_edge_to_an_input_the_file_does_not_list_is_kept_for_the_preflight() -> None:
+    # the UI checks edges against the node's template, not against the inputs a file lists; without
+    # the server's schema that cannot be decided, so the edge stays and pre-flight judges it
     raw = workflow([node("a", "integer", {"value": 1}), node("b", "add", {"a": 1}, label="Adder")],
-                   [edge("a", "value", "b", "nope")])
-    with pytest.raises(WorkflowError, match="does not have") as err:
-        Workflow.load(raw)
-    assert (err.value.node_id, err.value.node_label, err.value.field) == ("b", "Adder", "nope")
-    assert "'Adder'" in str(err.value) and "'nope'" in str(err.value)
+                   [edge("a", "value", "b", "b")])
+    wf = Workflow.load(raw)
+    assert wf.load_report.dropped == [] and not wf.load_report.checked
+    assert wf.to_graph()["edges"] == [{"source": {"node_id": "a", "field": "value"},
+                                       "destination": {"node_id": "b", "field": "b"}}]
 
 
-def test_shipped_file_with_a_broken_edge_names_the_file() -> None:
+def test_shipped_file_with_a_broken_edge_names_the_file_when_the_preflight_runs() -> None:
     path = SHIPPED_DIR / "Text to Image - SD1.5.json"
     raw = json.loads(path.read_text())
     raw["edges"][0]["targetHandle"] = "not_a_field"
-    with pytest.raises(WorkflowError) as err:
-        Workflow(copy.deepcopy(raw), file=str(path))
-    assert err.value.file == str(path) and err.value.field == "not_a_field"
+    wf = Workflow(copy.deepcopy(raw), file=str(path))
+    problems = [p for p in wf.preflight(context()) if p.field == "not_a_field"]
+    assert problems and "to connect to" in problems[0].message
 
 
 @pytest.mark.parametrize("mutate", [
