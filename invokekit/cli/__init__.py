@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from invokekit.errors import InvokekitError, ParameterError
 
 # subcommand modules, in the order shown by --help; a module that is not there yet is skipped
-_COMMANDS = ("_sandbox", "_workflow", "_run", "_bench")
+_COMMANDS = ("_sandbox", "_workflow", "_load_report", "_run", "_bench")
 
 
 def split_assignment(assignment: str, option: str) -> tuple[str, str]:

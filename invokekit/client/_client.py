@@ -12,7 +12,7 @@ from invokekit.api._namespaces import Boards, Images, Models, Queue, Workflows
 from invokekit.api._transport import DEFAULT_URL, Transport
 from invokekit.client._job import Job
 from invokekit.client._submit import enqueue_once, find_batch_items, prepare_batch
-from invokekit.errors import GraphRejected, InvokekitError
+from invokekit.errors import GraphRejected, InvokekitError, ServerError
 from invokekit.results import Journal, Timings, read_journal
 
 
@@ -74,8 +74,19 @@ class Client:
                 schema=self.transport.get_json("/openapi.json"),
                 models=self.models.list(),
                 boards=self.boards.list(),
+                image_exists=self._image_exists,
             )
         return self._context
+
+    def _image_exists(self, image_name: str) -> bool:
+        """As the UI's ``checkImageAccess``: the server has a record of the image (loading resets others)."""
+        try:
+            self.images.dto(image_name)
+        except ServerError as exc:
+            if exc.status is not None and 400 <= exc.status < 500:
+                return False
+            raise
+        return True
 
     def workflow(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> Any:
         """Load a workflow from a file, a dict, or the server's library (by id or name).

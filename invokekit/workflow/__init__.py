@@ -7,7 +7,8 @@ exactly as InvokeAI's UI does, and check the result against the server before se
 
 from invokekit.workflow._context import ServerContext
 from invokekit.workflow._load import SUPPORTED_VERSIONS
+from invokekit.workflow._loading import LoadNote, LoadReport
 from invokekit.workflow._params import Parameter
 from invokekit.workflow._workflow import Workflow
 
-__all__ = ["SUPPORTED_VERSIONS", "Parameter", "ServerContext", "Workflow"]
+__all__ = ["SUPPORTED_VERSIONS", "LoadNote", "LoadReport", "Parameter", "ServerContext", "Workflow"]
