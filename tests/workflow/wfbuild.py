@@ -173,3 +173,12 @@ def sdxl_v1_text_to_image(model: Any = MISSING) -> dict[str, Any]:
              ("denoise", "latents", "l2i", "latents"), ("seed", "value", "noise", "seed")]
     edges = [edge(ids[a], ha, ids[b], hb) for a, ha, b, hb in wires]
     return old_workflow("1.0.0", nodes, edges, exposedFields=[{"nodeId": ids["model"], "fieldName": "model"}])
+
+
+def blank_image_v1(width: int = 96, height: int = 64) -> dict[str, Any]:
+    """A model-free schema 1.0.0 workflow (one "Blank Image" node that saves what it makes)."""
+    blank = v1_node("10000000-0000-4000-8000-000000000001", "blank_image", {
+        "width": ("integer", width), "height": ("integer", height), "mode": ("enum", "RGB"),
+        "color": ("ColorField", {"r": 200, "g": 40, "b": 40, "a": 255})},
+        {"image": "ImageField", "width": "integer", "height": "integer"}, label="Red", intermediate=False)
+    return old_workflow("1.0.0", [blank])
