@@ -9,6 +9,7 @@ either, naming the node and the cause; and every converted graph is judged by In
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -60,6 +61,15 @@ def test_every_published_workflow_loads_offline_and_against_the_server(path: Pat
     assert BLOCKED.get(path.name) is not None, f"{path.name} refused: {refused}"
     assert refused.node_id and refused.node_label and refused.reason.startswith("Node update failed")
     assert f"of type {BLOCKED[path.name]}" in refused.reason and "Missing field template" in refused.reason
+
+
+def test_the_corpus_is_the_one_listed_in_corpus_md_byte_for_byte() -> None:
+    rows = re.findall(r"^\| `([^`]+\.json)` \|.*\| `([0-9a-f]{12})` \| [^|]+ \|$",
+                      Path(__file__).with_name("CORPUS.md").read_text(encoding="utf-8"), re.MULTILINE)
+    assert sorted(name for name, _ in rows) == [p.name for p in CORPUS]
+    for name, blob in rows:  # the git blob id of the source file
+        data = (CORPUS_DIR / name).read_bytes()
+        assert hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()[:12] == blob, name
 
 
 def test_schema_versions_of_the_corpus() -> None:
