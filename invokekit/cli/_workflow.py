@@ -82,7 +82,6 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     wf, client = _load(args.workflow, args.url)
-    _apply_sets(wf, args.sets)
     context: ServerContext | None = None
     if args.schema:  # the schema from the file; from the server only what the file cannot tell
         schema = ServerContext.from_schema_file(args.schema).schema
@@ -90,6 +89,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
         context = ServerContext(schema=schema, models=models, boards=boards)
     elif client is not None:
         context = client.context()
+    if context is not None:
+        wf.context = context  # the load-time checks against this server, as the UI makes them
+    _apply_sets(wf, args.sets)
     result = wf.to_batch(context=context) if args.batch else wf.to_graph(context=context)
     for message in wf.changes + wf.warnings:
         print(f"invokekit: {message}", file=sys.stderr)

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from invokekit.errors import WorkflowError
+from invokekit.errors import Problem, WorkflowError
 from invokekit.workflow._context import ServerContext
 from invokekit.workflow._edges import edge_ends, keep_valid_edges
 from invokekit.workflow._load import validate
@@ -89,6 +89,14 @@ class LoadReport:
     @property
     def blocked(self) -> list[LoadNote]:
         return self.of("blocked")
+
+    def warning_lines(self) -> list[str]:
+        """What loading dropped, reset or warns of (shown with a conversion's own warnings)."""
+        return [str(n) for n in self.notes if n.kind in ("dropped", "reset", "warning")]
+
+    def problems(self) -> list[Problem]:
+        """The nodes InvokeAI cannot run as they are, as pre-flight problems."""
+        return [Problem(n.node_id or "", n.node_label, n.field, n.message) for n in self.blocked]
 
     def raise_if_blocked(self) -> None:
         """Refuse, as InvokeAI's Invoke button does, a workflow with a node it cannot run as it is."""

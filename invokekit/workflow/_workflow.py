@@ -225,7 +225,7 @@ class Workflow:
         self._load_report.raise_if_blocked()
         conv = Converter(self._raw, file=self.file, context=context, auto_board=board, model_types=self._model_types)
         graph = conv.graph()
-        self.warnings = [str(n) for n in self._load_report.notes if n.kind in ("dropped", "warning")] + conv.warnings
+        self.warnings = self._load_report.warning_lines() + conv.warnings
         for message in conv.warnings:
             log.info("%s: %s", self.name, message)  # kept in .warnings; the CLI prints them
         if context is not None and context.schema is not None:
@@ -299,7 +299,7 @@ class Workflow:
         if context is None:
             raise WorkflowError("the pre-flight check needs the server's schema: pass context=client.context()",
                                 file=self.file)
-        problems = [Problem(n.node_id or "", n.node_label, n.field, n.message) for n in self._load_report.blocked]
+        problems = self._load_report.problems()
         conv = Converter(self._raw, file=self.file, context=context, model_types=self._model_types, problems=problems)
         graph = conv.graph()
         try:
