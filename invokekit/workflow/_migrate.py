@@ -197,7 +197,8 @@ def _v2_input(node: dict[str, Any], name: str, field: dict[str, Any], report: Re
     ftype = field.get("type") if isinstance(field.get("type"), dict) else {}
     stored = field.get("value", MISSING)
     value = v2_value(ftype.get("name"), stored)
-    why = f"not a value of a {ftype.get('name')} field in schema 2.0.0"
+    why = f"not a value of a {ftype['name']} field in schema 2.0.0" if isinstance(ftype.get("name"), str) \
+        else "its field type is not one of schema 2.0.0"
     if value is not MISSING:
         value = v3_value(value)
         why = ("a 3.x model identifier (name and base, no key); set the model by name" if isinstance(stored, dict)
