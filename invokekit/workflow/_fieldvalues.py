@@ -123,14 +123,6 @@ def union(*options: Parser) -> Parser:
     return parse
 
 
-def parses(parser: Parser, value: Any) -> bool:
-    try:
-        parser(value)
-    except Bad:
-        return False
-    return True
-
-
 # --- schema 1.0.0 (types/v1/workflowV1.ts) ---------------------------------------------------
 _V1_SCHEDULERS = ("euler", "deis", "ddim", "ddpm", "dpmpp_2s", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_sde", "heun",
                   "kdpm_2", "lms", "pndm", "unipc", "euler_k", "dpmpp_2s_k", "dpmpp_2m_k", "dpmpp_2m_sde_k",
