@@ -13,6 +13,7 @@ from typing import Any
 from invokekit.errors import (
     AuthenticationError,
     DownloadError,
+    GraphError,
     GraphRejected,
     InvokekitError,
     JobCanceled,
@@ -62,6 +63,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AuthenticationError",
     "DownloadError",
+    "GraphError",
     "GraphRejected",
     "InvokekitError",
     "JobCanceled",

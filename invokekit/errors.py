@@ -20,14 +20,27 @@ class InvokekitError(Exception):
 
 # --- workflows -------------------------------------------------------------------------------
 
+#: how a workflow loaded from the server's library names its source (``file``): the prefix, then
+#: the workflow's name
+LIBRARY_PREFIX = "library:"
+#: how many candidates a message lists (the closest first); ``.candidates`` keeps them all
+SHOWN_CANDIDATES = 8
+
 
 def _where(file: str | Path | None, node_id: str | None, node_label: str | None, field: str | None) -> str:
     parts: list[str] = []
     if file is not None:
-        parts.append(f"file {str(file)!r}")
+        text = str(file)
+        if text.startswith(LIBRARY_PREFIX):  # a workflow of the server's library, named by its name
+            parts.append(f"library workflow {text[len(LIBRARY_PREFIX):]!r}")
+        else:
+            parts.append(f"file {text!r}")
     if node_id is not None:
-        label = f" ({node_label!r})" if node_label and node_label != node_id else ""
-        parts.append(f"node {node_id!r}{label}")
+        # people know a node by the label the editor shows; the id (often a uuid) comes second
+        if node_label and node_label != node_id:
+            parts.append(f"node {node_label!r} (id {node_id!r})")
+        else:
+            parts.append(f"node {node_id!r}")
     if field is not None:
         parts.append(f"field {field!r}")
     return ", ".join(parts)
@@ -76,10 +89,20 @@ class ParameterError(WorkflowError):
             if close:
                 message += "; did you mean " + " or ".join(repr(c) for c in close) + "?"
         if self.candidates:
-            shown = ", ".join(self.candidates[:40])
-            more = f" (+{len(self.candidates) - 40} more)" if len(self.candidates) > 40 else ""
-            message = f"{message}; candidates: {shown}{more}"
+            shown = _closest(name, self.candidates) if name is not None else self.candidates[:SHOWN_CANDIDATES]
+            left = len(self.candidates) - len(shown)
+            more = f" (+{left} more in .candidates)" if left else ""
+            which = "closest candidates" if left and name is not None else "candidates"
+            message = f"{message}; {which}: {', '.join(shown)}{more}"
         super().__init__(message, **where)
+
+
+def _closest(name: str, candidates: Sequence[str]) -> list[str]:
+    """The :data:`SHOWN_CANDIDATES` candidates most like ``name`` (case aside), most alike first;
+    ties keep the given order."""
+    wanted = name.casefold()
+    ranked = sorted(candidates, key=lambda c: -difflib.SequenceMatcher(None, wanted, c.casefold()).ratio())
+    return ranked[:SHOWN_CANDIDATES]
 
 
 @dataclass(frozen=True)
@@ -95,12 +118,23 @@ class Problem:
         return f"{_where(None, self.node_id, self.node_label, self.field)}: {self.message}"
 
 
-class PreflightError(WorkflowError):
+class GraphError(InvokekitError):
+    """The graph is bad: found before sending it (:class:`PreflightError`) or by the server
+    (:class:`GraphRejected`). ``problems`` names the nodes and fields at fault, either way."""
+
+    problems: list[Problem]
+
+
+def _problem_lines(problems: Sequence[Problem]) -> str:
+    return "\n".join(f"  - {p}" for p in problems)
+
+
+class PreflightError(GraphError, WorkflowError):
     """The converted graph would be rejected by the server; ``problems`` lists every reason."""
 
     def __init__(self, problems: Sequence[Problem], *, file: str | Path | None = None) -> None:
         self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
+        lines = _problem_lines(self.problems)
         super().__init__(f"{len(self.problems)} problem(s) found before submitting:\n{lines}", file=file)
 
 
@@ -118,20 +152,41 @@ class ServerError(InvokekitError):
 
 
 class ServerUnavailable(ServerError):
-    """The server could not be reached (refused, timed out, or went away)."""
+    """The server could not be reached (refused, timed out, went away, or answered 502/503/504).
+
+    The message ends with what to do. ``cause`` keeps the low-level exception (requests/urllib3)
+    for whoever needs it; it is not chained, so a traceback stays short.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        cause: BaseException | None = None,
+        status: int | None = None,
+        detail: Any = None,
+        url: str | None = None,
+    ) -> None:
+        self.cause = cause
+        super().__init__(message, status=status, detail=detail, url=url)
+
+
+def unavailable_advice(server_url: str) -> str:
+    """What to do when no InvokeAI answers at ``server_url``."""
+    return f"Is InvokeAI running at {server_url}? Set --url or INVOKEAI_URL."
 
 
 class AuthenticationError(ServerError):
     """Login failed or the token was refused (HTTP 401/403)."""
 
 
-class GraphRejected(ServerError):
+class GraphRejected(GraphError, ServerError):
     """The server refused the graph (HTTP 422); ``problems`` names the nodes and fields at fault."""
 
     def __init__(self, message: str, *, problems: Sequence[Problem] = (), **kw: Any) -> None:
         self.problems = list(problems)
         if self.problems:
-            message += "\n" + "\n".join(f"  - {p}" for p in self.problems)
+            message += "\n" + _problem_lines(self.problems)
         super().__init__(message, **kw)
 
 
@@ -210,6 +265,7 @@ class SandboxError(InvokekitError):
 __all__ = [
     "AuthenticationError",
     "DownloadError",
+    "GraphError",
     "GraphRejected",
     "InvokekitError",
     "JobCanceled",

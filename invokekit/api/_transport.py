@@ -1,37 +1,37 @@
-"""One HTTP session to one InvokeAI server: auth, retries for idempotent calls, typed errors.
+"""One HTTP session to one InvokeAI server: auth, retries for calls that are safe to repeat,
+typed errors.
 
 Everything that talks HTTP to the server goes through a :class:`Transport`, so connection reuse,
-the bearer token and error handling are decided in one place. Only idempotent methods (GET, PUT,
-DELETE) are retried, and only on connection errors; a POST is sent exactly once, whatever
-happens, and its callers decide how to recover (see the queue's exactly-once submission).
+the bearer token, retries and error handling are decided in one place. It knows no endpoint:
+the namespaces (:mod:`invokekit.api`) do. The retry policy is in :mod:`invokekit.api._retry`:
+idempotent methods and read-only POSTs are retried on connection errors and 502/503/504, with
+back-off, jitter and ``Retry-After``; any other POST is sent exactly once, whatever happens, and
+its callers decide how to recover (see the queue's exactly-once submission).
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
-from invokekit.errors import AuthenticationError, GraphRejected, Problem, ServerError, ServerUnavailable
-
-log = logging.getLogger("invokekit.http")
+from invokekit.api import _retry
+from invokekit.api._responses import LOST, error_from_response, lost_reason, unavailable
+from invokekit.errors import ServerError
 
 DEFAULT_URL = "http://127.0.0.1:9090"
-_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-#: what a request raises when the connection is refused, times out, or dies mid-response
-_LOST = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 class Transport:
     """A ``requests.Session`` bound to ``base_url``, with optional bearer-token auth.
 
-    ``timeout`` is per request (seconds). ``retries`` applies to idempotent methods only, with a
-    short exponential back-off. ``requests_sent`` counts HTTP requests (benchmarks read it).
+    ``timeout`` is per request (seconds). ``retries`` is how many times a call that is safe to
+    repeat may be sent again (see :mod:`invokekit.api._retry`). ``requests_sent`` counts HTTP
+    requests (benchmarks read it).
     """
 
     def __init__(
@@ -52,17 +52,19 @@ class Transport:
         self._lock = threading.Lock()
         self.requests_sent = 0
 
+    def __repr__(self) -> str:
+        return f"Transport({self.base_url!r})"  # never the token
+
     # --- auth ---------------------------------------------------------------------------------
 
     @property
     def token(self) -> str | None:
-        """The current JWT (refreshed from ``X-Refreshed-Token`` when the server sends one)."""
+        """The current JWT (set by ``auth.login``; refreshed from ``X-Refreshed-Token``)."""
         return self._token
 
-    def login(self, email: str, password: str) -> None:
-        """Log in to a multi-user server and keep the JWT for every later request."""
-        body = self.request("POST", "/api/v1/auth/login", json={"email": email, "password": password})
-        self._token = body["token"]
+    @token.setter
+    def token(self, value: str | None) -> None:
+        self._token = value
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"} if self._token else {}
@@ -79,19 +81,23 @@ class Transport:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        files: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
         stream: bool = False,
         timeout: float | None = None,
         idempotent: bool = False,
     ) -> requests.Response:
         """Send one request and return the response, raising typed errors for failures.
 
-        Idempotent methods are retried on connection errors and timeouts; POST is not, unless the
-        caller says it only reads (``idempotent=True``, e.g. a POST that takes a list of ids).
+        Idempotent methods are retried (connection errors, timeouts, 502/503/504); POST is not,
+        unless the caller says it only reads (``idempotent=True``, e.g. a POST of a list of ids).
         """
         method = method.upper()
-        attempts = 1 + (self.retries if method in _IDEMPOTENT or idempotent else 0)
+        attempts = _retry.attempts_for(method, read_only=idempotent, retries=self.retries)
         url = self.url(path)
-        for attempt in range(attempts):
+        where = urlsplit(url).path
+        attempt = 1
+        while True:
             try:
                 with self._lock:
                     self.requests_sent += 1
@@ -100,24 +106,43 @@ class Transport:
                     url,
                     params=params,
                     json=json,
+                    files=files,
+                    data=data,
                     stream=stream,
                     timeout=timeout or self.timeout,
                     headers=self.auth_headers(),
                 )
-            except _LOST as exc:
-                if attempt + 1 < attempts:
-                    time.sleep(0.1 * 2**attempt)
+            except LOST as exc:
+                reason = lost_reason(exc)
+                if attempt < attempts:
+                    attempt = self._wait(method, where, reason, attempt, attempts, _retry.backoff(attempt - 1))
                     continue
-                raise ServerUnavailable(
-                    f"{method} {url}: the server did not answer ({type(exc).__name__}: {exc})", url=url
-                ) from exc
+                # from None: the chain of low-level errors would bury the message; ``.cause`` keeps it
+                raise unavailable(method, url, self.base_url, reason, exc) from None
             refreshed = resp.headers.get("X-Refreshed-Token")
             if refreshed:
                 self._token = refreshed
+            if resp.status_code in _retry.RETRY_STATUSES and attempt < attempts:
+                asked = _retry.retry_after(resp.headers.get("Retry-After"))
+                if asked is None or asked <= _retry.MAX_RETRY_AFTER:
+                    wait = max(asked or 0.0, _retry.backoff(attempt - 1))
+                    reason = f"HTTP {resp.status_code}" + (f", Retry-After {asked:g} s" if asked is not None else "")
+                    resp.close()
+                    attempt = self._wait(method, where, reason, attempt, attempts, wait)
+                    continue
             if resp.status_code >= 400:
-                raise error_from_response(resp)
+                try:
+                    raise error_from_response(resp, self.base_url)
+                finally:
+                    resp.close()
             return resp
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _wait(method: str, where: str, reason: str, attempt: int, attempts: int, seconds: float) -> int:
+        """Log the retry, wait (unless in test mode), return the number of the next attempt."""
+        _retry.log_retry(method, where, reason, attempt + 1, attempts, seconds)
+        _retry.pause(seconds)
+        return attempt + 1
 
     def request(self, method: str, path: str, **kw: Any) -> Any:
         """Send one request and return its decoded JSON body (None when empty)."""
@@ -146,6 +171,9 @@ class Transport:
     def put_json(self, path: str, body: Any = None, *, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("PUT", path, json=body, params=params)
 
+    def delete_json(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("DELETE", path, params=params)
+
     @contextmanager
     def stream(self, path: str, *, timeout: float | None = None) -> Iterator[requests.Response]:
         """GET ``path`` as a stream (for downloads); the response is closed on exit."""
@@ -159,47 +187,4 @@ class Transport:
         self.session.close()
 
 
-def _problems_from_422(detail: Any) -> list[Problem]:
-    """Turn FastAPI/pydantic validation details into node/field problems where they say so."""
-    problems: list[Problem] = []
-    if not isinstance(detail, list):
-        return problems
-    for entry in detail:
-        if not isinstance(entry, dict):
-            continue
-        loc = [str(p) for p in entry.get("loc", [])]
-        node_id: str = "?"
-        field: str | None = None
-        # e.g. ["body", "batch", "graph", "nodes", "<node id>", "<node type>", "<field>"]
-        if "nodes" in loc:
-            rest = loc[loc.index("nodes") + 1 :]
-            if rest:
-                node_id = rest[0]
-            if len(rest) >= 3:
-                field = rest[2]
-            elif len(rest) == 2:
-                field = rest[1]
-        else:
-            field = ".".join(loc) or None
-        problems.append(Problem(node_id=node_id, node_label=None, field=field, message=str(entry.get("msg", entry))))
-    return problems
-
-
-def error_from_response(resp: requests.Response) -> ServerError:
-    """Build the typed error for a failed response, keeping status and the server's detail."""
-    try:
-        body = resp.json()
-        detail = body.get("detail", body) if isinstance(body, dict) else body
-    except ValueError:
-        detail = resp.text[:2000]
-    where = f"{resp.request.method} {resp.url}" if resp.request is not None else resp.url
-    message = f"{where}: HTTP {resp.status_code}"
-    if isinstance(detail, str) and detail:
-        message += f": {detail}"
-    if resp.status_code in (401, 403):
-        return AuthenticationError(message, status=resp.status_code, detail=detail, url=resp.url)
-    if resp.status_code == 422:
-        return GraphRejected(message, problems=_problems_from_422(detail), status=422, detail=detail, url=resp.url)
-    if resp.status_code in (502, 503, 504):
-        return ServerUnavailable(message, status=resp.status_code, detail=detail, url=resp.url)
-    return ServerError(message, status=resp.status_code, detail=detail, url=resp.url)
+__all__ = ["DEFAULT_URL", "Transport", "error_from_response"]

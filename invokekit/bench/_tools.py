@@ -135,7 +135,7 @@ def bench_destination() -> str:
 def discard(client: Any, destination: str, queue_id: str = "default") -> None:
     """Delete every queue item tagged ``destination`` (pending ones included): throw-away items of a
     benchmark must not pile up in a shared server's queue history."""
-    client.transport.request("DELETE", f"/api/v1/queue/{queue_id}/d/{destination}")
+    client.queue.delete_by_destination(destination, queue_id)
 
 
 def bench_monitor(label: str, transport: Any, *, db_path: str | os.PathLike[str] | None = None,

@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module of this package, which exposes ``register(subparsers)``;
 the parser calls the function stored as ``func`` with the parsed arguments and exits with its
-return value. Errors from invokekit are printed as one clear message (no traceback) with exit 2.
+return value. Errors from invokekit are printed as one clear message (no traceback); the exit
+status tells a script which kind of failure it was (see :data:`EXIT_STATUS`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,21 @@ import os
 import sys
 from collections.abc import Sequence
 
-from invokekit.errors import InvokekitError, ParameterError
+from invokekit.errors import GraphError, InvokekitError, ParameterError, WorkflowError
 
 # subcommand modules, in the order shown by --help; a module that is not there yet is skipped
 _COMMANDS = ("_sandbox", "_workflow", "_load_report", "_run", "_bench")
+
+#: exit statuses: a run that failed (1) is worth retrying later; bad input (2) is not
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_STATUS = f"""exit status:
+  {EXIT_OK}    done
+  {EXIT_FAILED}    the run failed: the server could not be reached or answered with an error, an
+       item failed or was canceled, a download, a benchmark notebook or the sandbox failed
+       (`sandbox status`: no sandbox runs)
+  {EXIT_USAGE}    usage or bad input, nothing was enqueued: an unknown option or parameter, a bad
+       value, a malformed workflow, a graph the pre-flight check or the server rejects
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)"""
 
 
 def split_assignment(assignment: str, option: str) -> tuple[str, str]:
@@ -28,7 +40,12 @@ def split_assignment(assignment: str, option: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="invokekit", description="Drive a real InvokeAI server from the shell.")
+    parser = argparse.ArgumentParser(
+        prog="invokekit",
+        description="Drive a real InvokeAI server from the shell.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _COMMANDS:
         try:
@@ -46,17 +63,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except (WorkflowError, GraphError) as exc:  # ParameterError and PreflightError among them
+        print(f"invokekit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except InvokekitError as exc:
         print(f"invokekit: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_FAILED
     except BrokenPipeError:
         # the reader (e.g. `| head`) went away: not an error of ours; keep Python from complaining
         # again when it flushes stdout at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_OK
     except KeyboardInterrupt:
         print("invokekit: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

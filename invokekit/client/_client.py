@@ -8,8 +8,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from invokekit.api._namespaces import Boards, Images, Models, Queue, Workflows
-from invokekit.api._transport import DEFAULT_URL, Transport
+from invokekit.api import (
+    DEFAULT_URL,
+    App,
+    Auth,
+    Boards,
+    Images,
+    Models,
+    Queue,
+    StylePresets,
+    Transport,
+    Utilities,
+    Videos,
+    Workflows,
+)
 from invokekit.client._job import Job
 from invokekit.client._submit import enqueue_once, find_batch_items, prepare_batch
 from invokekit.errors import GraphRejected, InvokekitError, ServerError
@@ -40,7 +52,12 @@ class Client:
         self.workflows = Workflows(self.transport)
         self.boards = Boards(self.transport)
         self.images = Images(self.transport)
+        self.videos = Videos(self.transport)
         self.queue = Queue(self.transport)
+        self.app = App(self.transport)
+        self.auth = Auth(self.transport)
+        self.utilities = Utilities(self.transport)
+        self.style_presets = StylePresets(self.transport)
         self._context: Any = None
 
     def __repr__(self) -> str:
@@ -57,7 +74,7 @@ class Client:
 
     def login(self, email: str, password: str) -> None:
         """Log in to a multi-user server; the token is kept (never logged) for later requests."""
-        self.transport.login(email, password)
+        self.auth.login(email, password)
 
     # --- server knowledge -----------------------------------------------------------------------
 
@@ -71,7 +88,7 @@ class Client:
             from invokekit.workflow import ServerContext
 
             self._context = ServerContext(
-                schema=self.transport.get_json("/openapi.json"),
+                schema=self.app.openapi_schema(),
                 models=self.models.list(),
                 boards=self.boards.list(),
                 image_exists=self._image_exists,

@@ -15,8 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from invokekit.api._namespaces import Queue
-from invokekit.api._transport import Transport
+from invokekit.api import Queue, Transport
 from invokekit.errors import ServerUnavailable, WorkflowError
 from invokekit.results import default_output_nodes
 
@@ -141,13 +140,12 @@ def enqueue_once(
     Returns ``(item_ids oldest first, recovered)``. ``recovered`` is True when the response was
     lost and the ids came from asking the server. Raises :class:`ServerUnavailable` when the
     server cannot be reached at all (then the batch was certainly not enqueued twice).
+    ``transport`` is not used any more (``queue`` sends the POST); it stays for the callers.
     """
     batch_id = str(batch["batch_id"])
-    path = f"/api/v1/queue/{queue_id}/enqueue_batch"
-    body = {"batch": batch, "prepend": prepend}
     for attempt in range(2):
         try:
-            response = transport.post_json(path, body)
+            response = queue.enqueue_batch(batch, prepend=prepend, queue_id=queue_id)  # never retried
             return sorted(int(i) for i in response["item_ids"]), False
         except ServerUnavailable as lost:
             # The POST may or may not have reached the server: ask it, for a while (it may still be

@@ -1,6 +1,6 @@
 """Dynamic prompts (``{red|blue} cat``, ``{2$$a|b|c}``) expanded by the server into sweep values.
 
-The server's ``POST /api/v1/utilities/dynamicprompts`` runs the dynamicprompts library (both the
+The server's dynamic-prompts endpoint (``client.utilities.dynamicprompts``) runs the dynamicprompts library (both the
 combinatorial and the seeded random generator), so nothing is re-implemented here: this module
 decides when to ask (the UI's own test: a ``{`` followed later by a ``}``), builds the request,
 and turns the answer into the values of one sweep axis: duplicates dropped in order (two equal
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from invokekit.errors import ParameterError, ServerError
 from invokekit.explore._values import has_lone_surrogate
 
-ENDPOINT = "/api/v1/utilities/dynamicprompts"
 MAX_PROMPTS = 10_000  # the endpoint's own bound
 _DYNAMIC = re.compile(r"\{[\s\S]*\}")
 SEED_MAX = 2**32 - 1
@@ -97,5 +96,5 @@ def expand_prompt(prompt: str, post: PostFunction, *, max_prompts: int = 1000, c
     return Expansion(prompts, bool(combinatorial), used_seed, max_prompts)
 
 
-__all__ = ["ENDPOINT", "Expansion", "dynamic_prompts_request", "expand_prompt", "has_dynamic_syntax",
+__all__ = ["Expansion", "dynamic_prompts_request", "expand_prompt", "has_dynamic_syntax",
            "prompts_from_response"]

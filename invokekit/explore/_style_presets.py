@@ -1,6 +1,6 @@
 """InvokeAI's style presets applied to prompts exactly as its UI applies them.
 
-A style preset (``GET /api/v1/style_presets/``: ``{"id", "name", "preset_data":
+A style preset (``client.style_presets.list()``: ``{"id", "name", "preset_data":
 {"positive_prompt", "negative_prompt"}, ...}``) wraps the user's prompt: the UI's
 ``buildPresetModifiedPrompt`` puts the user's prompt in place of the first ``{prompt}`` in the
 preset's prompt, or, when the preset has none, appends the preset's prompt after a space. The

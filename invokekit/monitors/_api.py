@@ -27,6 +27,9 @@ from invokekit.monitors._base import TERMINAL, StatusUpdate
 from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker, update_from_item
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from invokekit.api import Queue
     from invokekit.api._transport import Transport
 
 #: the server refuses more ids than this in one ``*_by_ids`` request
@@ -34,7 +37,7 @@ MAX_IDS_PER_REQUEST = 1000
 
 
 class ApiMonitor(TrackedMonitor):
-    """Poll ``/api/v1/queue/{queue_id}`` for the watched items.
+    """Poll the server's queue ``queue_id`` for the watched items.
 
     ``fast``/``slow``/``factor`` shape the adaptive interval (seconds); ``reread`` is the longest
     time the items go unread while the queue's status stays the same. ``checks`` counts HTTP
@@ -93,7 +96,7 @@ class ApiMonitor(TrackedMonitor):
         [batch_id] = batches
         started = time.perf_counter()
         try:
-            status = self.transport.get_json(f"/api/v1/queue/{self.queue_id}/b/{batch_id}/status")
+            status = self._queue().batch_status(str(batch_id))
         finally:
             self._count(started)
         seen = (str(batch_id), status)
@@ -123,7 +126,7 @@ class ApiMonitor(TrackedMonitor):
         updates: list[StatusUpdate] = []
         for start in range(0, len(ids), MAX_IDS_PER_REQUEST):
             chunk = ids[start : start + MAX_IDS_PER_REQUEST]
-            summaries = self._post(f"/api/v1/queue/{self.queue_id}/item_summaries_by_ids", chunk)
+            summaries = self._post(self._queue().summaries, chunk)
             seen_at, seen_mono = time.time(), time.perf_counter()
             by_id = {int(s["item_id"]): s for s in summaries}
             _raise_missing(chunk, by_id, self.queue_id)
@@ -141,13 +144,13 @@ class ApiMonitor(TrackedMonitor):
             return {}
         if len(item_ids) == 1:
             return {item_ids[0]: self._get_item(item_ids[0])}
-        items = self._post(f"/api/v1/queue/{self.queue_id}/items_by_ids", item_ids)
+        items = self._post(self._queue().items, item_ids)
         return {int(it["item_id"]): it for it in items}
 
     def _get_item(self, item_id: int) -> dict[str, Any]:
         started = time.perf_counter()
         try:
-            return self.transport.get_json(f"/api/v1/queue/{self.queue_id}/i/{item_id}")
+            return self._queue().item(item_id)
         except ServerError as exc:
             if exc.status == 404:
                 raise _not_found([item_id], self.queue_id) from exc
@@ -155,13 +158,23 @@ class ApiMonitor(TrackedMonitor):
         finally:
             self._count(started)
 
-    def _post(self, path: str, item_ids: list[int]) -> list[dict[str, Any]]:
+    def _post(self, read: Callable[[list[int]], list[dict[str, Any]]], item_ids: list[int]) -> list[dict[str, Any]]:
         """A read-only POST (the server takes id lists in a body): retried like a GET."""
         started = time.perf_counter()
         try:
-            return self.transport.post_json(path, {"item_ids": item_ids}, idempotent=True)
+            return read(item_ids)
         finally:
             self._count(started)
+
+    def _queue(self) -> Queue:
+        return queue_of(self.transport, self.queue_id)
+
+
+def queue_of(transport: Transport, queue_id: str) -> Queue:
+    """The queue namespace over ``transport`` (imported lazily: importing the monitors stays cheap)."""
+    from invokekit.api import Queue
+
+    return Queue(transport, queue_id)
 
 
 def _raise_missing(ids: Sequence[int], found: dict[int, Any], queue_id: str) -> None:

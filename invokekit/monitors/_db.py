@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from invokekit.errors import MonitorError
-from invokekit.monitors._api import MAX_IDS_PER_REQUEST, _raise_missing
+from invokekit.monitors._api import MAX_IDS_PER_REQUEST, _raise_missing, queue_of
 from invokekit.monitors._base import StatusUpdate
 from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker, update_from_item
 
@@ -269,7 +269,7 @@ class DbMonitor(TrackedMonitor):
         assert self.transport is not None
         self.http_requests += 1
         ids = list(item_ids[:MAX_IDS_PER_REQUEST])
-        rows = self.transport.post_json(f"/api/v1/queue/{self.queue_id}/item_summaries_by_ids", {"item_ids": ids})
+        rows = queue_of(self.transport, self.queue_id).summaries(ids)
         return {int(r["item_id"]): r for r in rows}
 
     def _verify(self, item_ids: Sequence[int], updates: Sequence[StatusUpdate]) -> None:
@@ -298,4 +298,4 @@ class DbMonitor(TrackedMonitor):
         """Raise the transport's ``ServerUnavailable`` when the server is gone."""
         assert self.transport is not None
         self.http_requests += 1
-        self.transport.get_json(f"/api/v1/queue/{self.queue_id}/status")
+        queue_of(self.transport, self.queue_id).status()

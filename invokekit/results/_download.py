@@ -14,15 +14,15 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 import requests
 from PIL import Image
 
+from invokekit.api import Images
 from invokekit.errors import DownloadError, ServerError
 from invokekit.results._outputs import ImageRef, ItemResult
 
-if TYPE_CHECKING:  # no runtime import: the client package imports this module
+if TYPE_CHECKING:
     from invokekit.api._transport import Transport
 
 _CHUNK = 256 * 1024
@@ -66,7 +66,7 @@ def _same_content(path: Path, data: bytes) -> bool:
 def _fetch_bytes(transport: Transport, name: str, timeout: float | None) -> bytes:
     """GET the full image, insisting on every byte the server announced."""
     try:
-        with transport.stream(f"/api/v1/images/i/{quote(name, safe='')}/full", timeout=timeout) as resp:
+        with Images(transport).stream_full(name, timeout=timeout) as resp:
             expected = resp.headers.get("Content-Length")
             buf = io.BytesIO()
             for chunk in resp.iter_content(_CHUNK):
@@ -138,7 +138,7 @@ def download_image(
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / target_name
     try:
-        dto = transport.get_json(f"/api/v1/images/i/{quote(name, safe='')}")
+        dto = Images(transport).dto(name)
     except ServerError as exc:
         raise DownloadError(f"the server has no record of it: {exc}", image_name=name) from exc
     data = _fetch_bytes(transport, name, timeout)

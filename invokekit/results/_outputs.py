@@ -103,7 +103,7 @@ def item_result(
     output_nodes: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> ItemResult:
-    """Build the :class:`ItemResult` of a queue item (``GET /api/v1/queue/{q}/i/{id}``).
+    """Build the :class:`ItemResult` of a queue item (``client.queue.item(id)``).
 
     ``output_nodes`` are the source node ids whose images are the results (default: every node of
     the session graph that is not intermediate); ``labels`` maps node ids to friendly labels.

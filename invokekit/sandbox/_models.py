@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from invokekit.client import Transport
+from invokekit.api import Models, Transport
 from invokekit.errors import SandboxError
 
 _DONE = "completed"
@@ -19,8 +19,7 @@ _FAILED = ("error", "cancelled")
 
 
 def installed_models(transport: Transport) -> list[dict[str, Any]]:
-    body = transport.get_json("/api/v2/models/")
-    return list(body.get("models", [])) if isinstance(body, dict) else []
+    return Models(transport).list()
 
 
 def _find(models: list[dict[str, Any]], name: str, model_type: str) -> dict[str, Any] | None:
@@ -44,15 +43,11 @@ def install_model(
     existing = _find(installed if installed is not None else installed_models(transport), name, model_type)
     if existing is not None:
         return existing
-    job = transport.post_json(
-        "/api/v2/models/install",
-        {"name": name, "description": description},
-        params={"source": str(path), "inplace": "true"},
-    )
+    job = Models(transport).install(str(path), name=name, description=description, inplace=True)
     job_id = job["id"]
     deadline = time.monotonic() + timeout
     while True:
-        job = transport.get_json(f"/api/v2/models/install/{job_id}")
+        job = Models(transport).install_job(job_id)
         status = job.get("status")
         if status == _DONE:
             break

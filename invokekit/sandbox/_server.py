@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from invokekit._files import write_text_atomic
-from invokekit.client import Transport
+from invokekit.api import App, Transport
 from invokekit.errors import SandboxError, ServerError
 from invokekit.sandbox._proc import clean_env, tail
 
@@ -99,7 +99,7 @@ def version(url: str, timeout: float = 2.0) -> str | None:
     """The server's version string, or None if nothing InvokeAI-like answers at ``url``."""
     transport = Transport(url, timeout=timeout, retries=0)
     try:
-        body = transport.get_json("/api/v1/app/version")
+        body = App(transport).version()
     except ServerError:
         return None
     finally:
@@ -129,7 +129,7 @@ def wait_ready(proc: subprocess.Popen[bytes], log_path: Path, log_offset: int, t
         if time.monotonic() > deadline:
             stop(proc.pid)
             raise SandboxError(
-                f"the InvokeAI server did not answer /api/v1/app/version within {timeout:.0f} s (stopped it)",
+                f"the InvokeAI server did not answer its version request within {timeout:.0f} s (stopped it)",
                 log_path=log_path,
                 log_tail=tail(log_path, 25),
             )

@@ -1,6 +1,6 @@
 """The pre-flight check: would the server accept and be able to run this graph?
 
-Checks a converted graph against the server's own OpenAPI schema (``GET /openapi.json``) and
+Checks a converted graph against the server's own OpenAPI schema (``client.app.openapi_schema()``) and
 model list and reports *every* problem at once, each naming the node (id and label) and field:
 node types the server lacks, required inputs with neither a value nor an edge (an unset model,
 an empty file path), values of the wrong type or out of range, edges from outputs or into inputs

@@ -2,7 +2,7 @@
 
 InvokeAI's UI lets the user pick a model from a list and stores the full identifier
 (``key``, ``hash``, ``name``, ``base``, ``type``); in code people write ``model="tiny-sdxl"``.
-The server's model list (``GET /api/v2/models/``) maps one to the other, narrowed by what the
+The server's model list (``client.models.list()``) maps one to the other, narrowed by what the
 field accepts (``ui_model_base``/``ui_model_type`` in the schema). Boards work the same way.
 """
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from invokekit._files import write_text_atomic
-from invokekit.errors import ParameterError, PreflightError, Problem, WorkflowError
+from invokekit.errors import LIBRARY_PREFIX, ParameterError, PreflightError, Problem, WorkflowError
 from invokekit.workflow._aliases import ALIAS_MODEL_TYPE, EdgeIndex, alias_places
 from invokekit.workflow._context import ServerContext
 from invokekit.workflow._convert import Converter, check_batch_sizes, embedded_workflow
@@ -67,7 +67,7 @@ class Workflow:
         if not isinstance(raw, dict):
             raise WorkflowError(f"the library returned no workflow for {id_or_name!r}")
         context = client.context() if callable(getattr(client, "context", None)) else None
-        return cls(raw, file=f"library:{id_or_name}", context=context)
+        return cls(raw, file=f"{LIBRARY_PREFIX}{raw.get('name') or id_or_name}", context=context)
 
     @property
     def context(self) -> ServerContext | None:

@@ -29,3 +29,26 @@ def test_bad_set_is_a_clean_error(tmp_path, capsys) -> None:
     graph.write_text('{"nodes": {"n": {"id": "n", "type": "integer"}}, "edges": []}')
     assert main(["run", str(graph), "--url", "http://127.0.0.1:9", "--set", "oops"]) == 2
     assert "NAME=VALUE" in capsys.readouterr().err
+
+
+def test_a_run_failure_exits_1_and_bad_input_2(tmp_path, capsys) -> None:
+    graph = tmp_path / "g.json"
+    graph.write_text('{"nodes": {"n": {"id": "n", "type": "integer"}}, "edges": []}')
+    assert main(["run", str(graph), "--url", "http://127.0.0.1:1", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "Is InvokeAI running at http://127.0.0.1:1? Set --url or INVOKEAI_URL." in err
+    assert "Traceback" not in err
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"nodes": ')
+    assert main(["run", str(broken), "--url", "http://127.0.0.1:1"]) == 2  # refused before anything is sent
+    assert "broken.json" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:  # argparse's own usage errors
+        main(["run"])
+    assert info.value.code == 2
+
+
+def test_the_exit_statuses_are_in_the_help(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "exit status:" in out and "usage or bad input" in out and "the run failed" in out

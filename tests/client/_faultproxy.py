@@ -2,8 +2,10 @@
 
 It forwards every request to the real server and passes the answer back, except where a rule says
 otherwise: drop the response of a request (the server DID process it, the client never hears),
-cut a response body short (a truncated download), or rewrite a JSON response body. Each response
-is sent with ``Connection: close`` so the proxy stays simple (one request per connection).
+cut a response body short (a truncated download), rewrite a JSON response body, answer the first
+requests itself with an error status such as 503 (+ headers such as ``Retry-After``) or reset
+their connection, in both cases without forwarding them. Each response is sent with
+``Connection: close`` so the proxy stays simple (one request per connection).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import http.client
 import socket
 import socketserver
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -27,9 +30,20 @@ class Rules:
     stall_seconds: float = 3.0
     truncate_body: Match | None = None
     rewrite_body: tuple[Match, Callable[[bytes], bytes]] | None = None
+    # the first ``answer_times`` matching requests get ``answer_status`` + ``answer_headers``, unforwarded
+    answer: Match | None = None
+    answer_times: int = 1
+    answer_status: int = 503
+    answer_headers: dict[str, str] = field(default_factory=dict)
+    # the first ``reset_times`` matching requests have their connection reset (RST), unforwarded
+    reset: Match | None = None
+    reset_times: int = 1
     seen: list[tuple[str, str]] = field(default_factory=list)
+    seen_at: list[float] = field(default_factory=list)  # time.monotonic() of each request in ``seen``
     dropped: int = 0
     truncated: int = 0
+    answered: int = 0
+    resets: int = 0
 
 
 def _read_request(sock: socket.socket) -> tuple[str, str, dict[str, str], bytes] | None:
@@ -89,6 +103,16 @@ class FaultProxy:
         method, path, headers, body = request
         rules = self.rules
         rules.seen.append((method, path))
+        rules.seen_at.append(time.monotonic())
+        if rules.reset and rules.reset(method, path) and rules.resets < rules.reset_times:
+            rules.resets += 1
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()  # linger 0: the close sends RST, the client reads "connection reset"
+            return
+        if rules.answer and rules.answer(method, path) and rules.answered < rules.answer_times:
+            rules.answered += 1
+            _send_status(sock, rules.answer_status, rules.answer_headers)
+            return
         hop = ("host", "connection", "keep-alive", "accept-encoding")  # plain bodies, so rules can edit them
         forward = {k: v for k, v in headers.items() if k.lower() not in hop}
         conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)
@@ -118,3 +142,15 @@ class FaultProxy:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+def _send_status(sock: socket.socket, status: int, headers: dict[str, str]) -> None:
+    body = b'{"detail": "injected by the fault proxy"}'
+    lines = [f"HTTP/1.1 {status} Injected", "Content-Type: application/json"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    lines += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
+    try:
+        sock.sendall("\r\n".join(lines).encode("latin-1") + body)
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass

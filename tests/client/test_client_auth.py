@@ -31,9 +31,7 @@ def multiuser_url(invokeai_sandbox, tmp_path_factory) -> Iterator[str]:
     try:
         url, _port = _server.wait_ready(proc, log, 0, 180)
         with Client(url) as admin:
-            admin.transport.request(
-                "POST", "/api/v1/auth/setup", json={"email": EMAIL, "display_name": "Admin", "password": PASSWORD}
-            )
+            admin.auth.setup(EMAIL, PASSWORD, display_name="Admin")
         yield url
     finally:
         _server.stop(proc.pid)

@@ -6,10 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from invokekit.api import Transport
+from invokekit.api import StylePresets, Transport, Utilities
 from invokekit.errors import ParameterError
 from invokekit.explore import apply_style_preset, expand_prompt, find_style_preset
-from invokekit.explore._dynamic import ENDPOINT
 
 
 @pytest.fixture
@@ -20,7 +19,7 @@ def transport(invokeai_sandbox) -> Iterator[Transport]:
 
 
 def _post(transport: Transport):
-    return lambda body: transport.request("POST", ENDPOINT, json=body)
+    return lambda body: Utilities(transport).dynamicprompts(**body)
 
 
 @pytest.mark.server
@@ -54,7 +53,7 @@ def test_the_servers_parse_error_names_the_field(transport: Transport) -> None:
 
 @pytest.mark.server
 def test_style_presets_as_the_server_lists_them(transport: Transport) -> None:
-    presets = transport.request("GET", "/api/v1/style_presets/")
+    presets = StylePresets(transport).list()
     with_placeholder = [p for p in presets if "{prompt}" in p["preset_data"]["positive_prompt"]]
     assert with_placeholder, "InvokeAI ships default style presets that use {prompt}"
     preset = find_style_preset(presets, with_placeholder[0]["name"])

@@ -1,0 +1,50 @@
+"""The model manager: installed models, and installing one (a job the server runs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from invokekit.api._base import Namespace, segment
+from invokekit.errors import ParameterError
+
+
+class Models(Namespace):
+    def list(self, *, name: str | None = None, type: str | None = None) -> list[dict[str, Any]]:
+        """The installed models' records; ``name`` (exact) and ``type`` narrow the list on the server."""
+        params = {k: v for k, v in (("model_name", name), ("model_type", type)) if v is not None}
+        return list(self._t.get_json("/api/v2/models/", **params)["models"])
+
+    def find(self, name: str, *, type: str | None = None, base: str | None = None) -> dict[str, Any]:
+        """The model whose name (or key) is ``name``; ``type``/``base`` narrow the match."""
+        models = self.list()
+        matches = [
+            m
+            for m in models
+            if name in (m.get("name"), m.get("key"))
+            and (type is None or m.get("type") == type)
+            and (base is None or m.get("base") == base)
+        ]
+        if not matches:
+            raise ParameterError(
+                f"no model named {name!r}" + (f" of type {type!r}" if type else "") + " on the server",
+                candidates=sorted({str(m.get("name")) for m in models if type is None or m.get("type") == type}),
+                name=name,
+                field="model",
+            )
+        return matches[0]
+
+    def install(
+        self, source: str, *, name: str | None = None, description: str | None = None, inplace: bool = True
+    ) -> dict[str, Any]:
+        """Start installing the model at ``source`` (a path on the server's machine, a URL or a
+        Hugging Face repo id); sent once. Returns the install job (poll :meth:`install_job`)."""
+        config = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
+        params = {"source": source, "inplace": str(bool(inplace)).lower()}
+        return dict(self._t.post_json("/api/v2/models/install", config, params=params))
+
+    def install_job(self, job_id: int) -> dict[str, Any]:
+        """An install job: ``status`` ("waiting", ..., "completed", "error", "cancelled")."""
+        return dict(self._t.get_json(f"/api/v2/models/install/{segment(int(job_id))}"))
+
+
+__all__ = ["Models"]
