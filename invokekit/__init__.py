@@ -8,7 +8,7 @@ lazily, on first use of their names, so ``import invokekit`` stays cheap.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invokekit.errors import (
     AuthenticationError,
@@ -33,6 +33,15 @@ from invokekit.errors import (
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:  # what editors and type checkers see instead of the lazy names (no Any)
+    from invokekit.api import QueueItem  # noqa: F401
+    from invokekit.client import Client, ItemResult, Job  # noqa: F401
+    from invokekit.monitors import StatusUpdate, make_monitor  # noqa: F401
+    from invokekit.results import ImageRef, Journal, Timings  # noqa: F401
+    from invokekit.sandbox import Sandbox  # noqa: F401
+    from invokekit.widgets import GenerationPanel  # noqa: F401
+    from invokekit.workflow import Parameter, ServerContext, Workflow  # noqa: F401
+
 # public name -> module that defines it (imported on first access)
 _LAZY: dict[str, str] = {
     "Sandbox": "invokekit.sandbox",
@@ -43,6 +52,7 @@ _LAZY: dict[str, str] = {
     "Job": "invokekit.client",
     "ItemResult": "invokekit.client",
     "ImageRef": "invokekit.results",
+    "QueueItem": "invokekit.api",
     "make_monitor": "invokekit.monitors",
     "StatusUpdate": "invokekit.monitors",
     "Timings": "invokekit.results",

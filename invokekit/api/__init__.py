@@ -9,6 +9,7 @@ from invokekit.api._app import App
 from invokekit.api._auth import Auth
 from invokekit.api._base import segment
 from invokekit.api._boards import Boards
+from invokekit.api._items import STATUSES, TERMINAL, QueueItem
 from invokekit.api._media import Images, Videos
 from invokekit.api._models import Models
 from invokekit.api._queue import Queue
@@ -21,12 +22,15 @@ from invokekit.api._workflows import Workflows
 
 __all__ = [
     "DEFAULT_URL",
+    "STATUSES",
+    "TERMINAL",
     "App",
     "Auth",
     "Boards",
     "Images",
     "Models",
     "Queue",
+    "QueueItem",
     "StylePresets",
     "Transport",
     "Utilities",

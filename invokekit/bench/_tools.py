@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from invokekit.api._items import TERMINAL
 from invokekit.sandbox._layout import MODEL_NAMES
 
 #: what the SDXL benchmarks run: InvokeAI's shipped workflow on the sandbox's tiny models
@@ -213,7 +214,7 @@ def show_results(data: Mapping[str, Any]) -> None:
 _REFERENCE_SCRIPT = r"""
 import json, sqlite3, sys, time
 db, ids = sys.argv[1], [int(i) for i in sys.argv[2].split(",")]
-interval, deadline = float(sys.argv[3]), float(sys.argv[4])
+interval, deadline, terminal = float(sys.argv[3]), float(sys.argv[4]), sys.argv[5].split(",")
 con = sqlite3.connect("file:" + db + "?mode=ro", uri=True)
 marks = ",".join("?" * len(ids))
 seen = {}
@@ -223,7 +224,7 @@ while len(seen) < len(ids) and time.monotonic() < end:
     rows = con.execute(f"SELECT item_id, status FROM session_queue WHERE item_id IN ({marks})", ids).fetchall()
     now = time.perf_counter()
     for item_id, status in rows:
-        if item_id not in seen and status in ("completed", "failed", "canceled"):
+        if item_id not in seen and status in terminal:
             seen[item_id] = now
     time.sleep(interval)
 print(json.dumps({str(k): v for k, v in seen.items()}), flush=True)
@@ -242,7 +243,7 @@ class ReferenceObserver:
 
     def __init__(self, db_path: str | os.PathLike[str], item_ids: Sequence[int], *, interval: float = 0.0005,
                  timeout: float = 600.0) -> None:
-        args = [str(db_path), ",".join(str(i) for i in item_ids), str(interval), str(timeout)]
+        args = [str(db_path), ",".join(str(i) for i in item_ids), str(interval), str(timeout), ",".join(TERMINAL)]
         self._proc = subprocess.Popen(
             [sys.executable, "-c", _REFERENCE_SCRIPT, *args], stdout=subprocess.PIPE, text=True
         )

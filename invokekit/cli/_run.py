@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from invokekit.api._items import COMPLETED, FAILED
 from invokekit.cli import split_assignment
 from invokekit.client import Client, Job
 from invokekit.errors import InvokekitError, ParameterError, WorkflowError
@@ -97,7 +98,7 @@ def _image_json(image: Any) -> dict[str, Any]:
 
 
 def _report(args: argparse.Namespace, batch_id: str, results: list[ItemResult], timings: Timings) -> int:
-    failed = [r for r in results if r.status != "completed"]
+    failed = [r for r in results if r.status != COMPLETED]
     if args.json:
         payload = {
             "batch_id": batch_id,
@@ -106,7 +107,7 @@ def _report(args: argparse.Namespace, batch_id: str, results: list[ItemResult], 
                     "item_id": r.item_id,
                     "status": r.status,
                     "images": [_image_json(i) for i in r.images],
-                    **({"error_type": r.error_type, "error_message": r.error_message} if r.status == "failed" else {}),
+                    **({"error_type": r.error_type, "error_message": r.error_message} if r.status == FAILED else {}),
                 }
                 for r in results
             ],
@@ -116,7 +117,7 @@ def _report(args: argparse.Namespace, batch_id: str, results: list[ItemResult], 
     else:
         for r in results:
             print(f"item {r.item_id}: {r.status}")
-            if r.status == "failed":
+            if r.status == FAILED:
                 print(f"  {r.error_type}: {r.error_message}")
             for image in r.images:
                 print(f"  {image.node_label}: {image.path or image.image_name} ({image.width}x{image.height})")

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invokekit.api import (
     DEFAULT_URL,
@@ -26,6 +26,9 @@ from invokekit.client._job import Job
 from invokekit.client._submit import enqueue_once, find_batch_items, prepare_batch
 from invokekit.errors import GraphRejected, InvokekitError, ServerError
 from invokekit.results import Journal, Timings, read_journal
+
+if TYPE_CHECKING:  # imported when used: converting workflows is not needed to watch or download
+    from invokekit.workflow import ServerContext, Workflow
 
 
 class Client:
@@ -58,7 +61,7 @@ class Client:
         self.auth = Auth(self.transport)
         self.utilities = Utilities(self.transport)
         self.style_presets = StylePresets(self.transport)
-        self._context: Any = None
+        self._context: ServerContext | None = None
 
     def __repr__(self) -> str:
         return f"Client(url={self.url!r})"
@@ -78,7 +81,7 @@ class Client:
 
     # --- server knowledge -----------------------------------------------------------------------
 
-    def context(self, *, refresh: bool = False) -> Any:
+    def context(self, *, refresh: bool = False) -> ServerContext:
         """What converting and checking a workflow needs from the server (cached).
 
         A :class:`invokekit.workflow.ServerContext` with the OpenAPI schema, the installed models
@@ -105,7 +108,7 @@ class Client:
             raise
         return True
 
-    def workflow(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> Any:
+    def workflow(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> Workflow:
         """Load a workflow from a file, a dict, or the server's library (by id or name).
 
         The workflow gets this server's context, so form labels match what the UI shows and model

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from invokekit.api._items import CANCELED, FAILED, QueueItem
 from invokekit.errors import JobCanceled, JobFailed
-from invokekit.monitors import TERMINAL, Monitor, StatusUpdate, UpdateCallback
-from invokekit.results import ItemResult, Timings, download_results, item_result
+from invokekit.monitors import Monitor, StatusUpdate, UpdateCallback
+from invokekit.results import ImageRef, ItemResult, Timings, download_results, item_result
 
 if TYPE_CHECKING:
     from invokekit.client._client import Client
@@ -36,14 +37,15 @@ class Job:
         timings: Timings | None = None,
         journal: Journal | None = None,
     ) -> None:
-        self.client = client
-        self.batch_id = batch_id
-        self.item_ids = sorted(int(i) for i in item_ids)
-        self.queue_id = queue_id
-        self.output_nodes = list(output_nodes) if output_nodes is not None else None
-        self.labels = dict(labels or {})
-        self.timings = timings or Timings()
-        self.journal = journal
+        self.client: Client = client
+        self.batch_id: str = batch_id
+        self.item_ids: list[int] = sorted(int(i) for i in item_ids)
+        self.queue_id: str = queue_id
+        self.output_nodes: list[str] | None = list(output_nodes) if output_nodes is not None else None
+        self.labels: dict[str, str] = dict(labels or {})
+        self.timings: Timings = timings or Timings()
+        self.journal: Journal | None = journal
+        #: one result per item, in ``item_ids`` order, once :meth:`wait` returned
         self.results: list[ItemResult] | None = None
         #: where the journal says this batch's images go (set by ``Client.resume``)
         self.out_dir: str | None = None
@@ -56,16 +58,18 @@ class Job:
 
     def status(self) -> dict[int, str]:
         """The current status of every item, in one request."""
-        summaries = self.client.queue.summaries(self.item_ids, self.queue_id)
-        return {int(s["item_id"]): str(s["status"]) for s in summaries}
+        return {item.item_id: item.status for item in self._items()}
+
+    def _items(self) -> list[QueueItem]:
+        return [QueueItem.from_api(s) for s in self.client.queue.summaries(self.item_ids, self.queue_id)]
 
     def cancel(self) -> list[int]:
         """Cancel every item that has not finished yet; return the ids that were canceled."""
         canceled = []
-        for item_id, status in self.status().items():
-            if status not in TERMINAL:
-                self.client.queue.cancel(item_id, self.queue_id)
-                canceled.append(item_id)
+        for item in self._items():
+            if not item.terminal:
+                self.client.queue.cancel(item.item_id, self.queue_id)
+                canceled.append(item.item_id)
         return canceled
 
     # --- waiting ------------------------------------------------------------------------------
@@ -91,7 +95,7 @@ class Job:
         Raises :class:`JobTimeout` after ``timeout`` seconds and :class:`MonitorError` /
         :class:`ServerUnavailable` when the server goes away, never hangs.
         """
-        if self.results is not None and all(r.status in TERMINAL for r in self.results):
+        if self.results is not None and all(r.terminal for r in self.results):
             return self.results  # final statuses never change: nothing left to watch
         callbacks: list[UpdateCallback] = [cb for cb in (on_update,) if cb is not None]
         bar = None
@@ -140,7 +144,7 @@ class Job:
         """Like :meth:`wait`, but raise :class:`JobFailed` / :class:`JobCanceled` for a bad item."""
         results = self.wait(monitor=monitor, timeout=timeout)
         for r in results:
-            if r.status == "failed":
+            if r.status == FAILED:
                 raise JobFailed(
                     item_id=r.item_id,
                     error_type=r.error_type,
@@ -148,7 +152,7 @@ class Job:
                     error_traceback=r.error_traceback,
                 )
         for r in results:
-            if r.status == "canceled":
+            if r.status == CANCELED:
                 raise JobCanceled(f"queue item {r.item_id} of batch {self.batch_id} was canceled", item_id=r.item_id)
         return results
 
@@ -159,7 +163,7 @@ class Job:
         results = self.results if self.results is not None else self.wait(monitor=monitor)
         journal = self.journal
 
-        def record(result: ItemResult, ref: Any) -> None:
+        def record(result: ItemResult, ref: ImageRef) -> None:
             if journal is not None:
                 journal.downloaded(self.batch_id, result.item_id, ref.image_name, ref.path)
 
@@ -170,7 +174,7 @@ class Job:
         return paths
 
     @property
-    def images(self) -> list[Any]:
+    def images(self) -> list[ImageRef]:
         """Every output image of every item (after ``wait``), in item order."""
         return [ref for r in self.results or [] for ref in r.images]
 

@@ -5,9 +5,10 @@
 all items are terminal and emits the same :class:`StatusUpdate` values.
 """
 
+from invokekit.api._items import STATUSES, TERMINAL
 from invokekit.monitors._api import ApiMonitor
 from invokekit.monitors._auto import MONITOR_NAMES, AutoMonitor, MonitorFallbackWarning, make_monitor
-from invokekit.monitors._base import STATUSES, TERMINAL, Monitor, StatusUpdate, UpdateCallback
+from invokekit.monitors._base import Monitor, StatusUpdate, UpdateCallback
 from invokekit.monitors._db import DbMonitor
 from invokekit.monitors._events import EventMonitor
 from invokekit.monitors._progress import ProgressBar, progress_bar

@@ -22,9 +22,10 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from invokekit.api._items import TERMINAL
 from invokekit.errors import JobError, ServerError
-from invokekit.monitors._base import TERMINAL, StatusUpdate
-from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker, update_from_item
+from invokekit.monitors._base import StatusUpdate
+from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -122,7 +123,7 @@ class ApiMonitor(TrackedMonitor):
         if not ids:
             return []
         if len(ids) == 1:
-            return [update_from_item(self._get_item(ids[0]), backend)]
+            return [StatusUpdate.from_api(self._get_item(ids[0]), backend=backend)]
         updates: list[StatusUpdate] = []
         for start in range(0, len(ids), MAX_IDS_PER_REQUEST):
             chunk = ids[start : start + MAX_IDS_PER_REQUEST]
@@ -133,9 +134,8 @@ class ApiMonitor(TrackedMonitor):
             finished = [i for i in chunk if by_id[i]["status"] in TERMINAL]
             full = self._full_items(finished)
             for i in chunk:
-                updates.append(
-                    update_from_item(full.get(i, by_id[i]), backend, seen_at=seen_at, seen_monotonic=seen_mono)
-                )
+                item = full.get(i, by_id[i])
+                updates.append(StatusUpdate.from_api(item, backend=backend, seen_at=seen_at, seen_monotonic=seen_mono))
         return updates
 
     def _full_items(self, item_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 A monitor watches a set of queue items until each reaches a terminal status. Three backends
 (API polling, read-only SQLite, socket.io events) implement :class:`Monitor`; they must emit the
-same :class:`StatusUpdate` values and agree on the final status of the same jobs.
+same :class:`StatusUpdate` values and agree on the final status of the same jobs. The status names
+live with the queue-item model, in :mod:`invokekit.api._items`.
 """
 
 from __future__ import annotations
@@ -13,45 +14,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-#: every status InvokeAI 6.14 reports for a queue item
-STATUSES = ("pending", "in_progress", "waiting", "completed", "failed", "canceled")
-#: statuses after which an item never changes again
-TERMINAL = frozenset({"completed", "failed", "canceled"})
+from invokekit.api._items import QueueItem
 
 
-@dataclass(frozen=True)
-class StatusUpdate:
-    """One observation of one queue item, as a monitor saw it.
+@dataclass(frozen=True, kw_only=True)
+class StatusUpdate(QueueItem):
+    """One observation of one queue item, as a monitor saw it: the item (decoded by
+    :meth:`QueueItem.from_api`, like every queue item) and how and when it was seen.
 
     ``seen_at`` is the client's wall clock (``time.time()``) when the observation arrived, and
-    ``seen_monotonic`` the same moment on ``time.perf_counter()``; the server's own timestamps
-    (UTC, ``"YYYY-MM-DD HH:MM:SS.fff"``, no zone) are copied as they come. ``progress`` is 0..1
-    when the server reported progress (events backend), and ``preview`` is the preview image of an
+    ``seen_monotonic`` the same moment on ``time.perf_counter()``. ``progress`` is 0..1 when the
+    server reported progress (events backend), and ``preview`` is the preview image of an
     ``invocation_progress`` event as a data URL, when there is one.
     """
 
-    item_id: int
-    status: str
     backend: str
     seen_at: float = field(default_factory=time.time)
     seen_monotonic: float = field(default_factory=time.perf_counter)
-    batch_id: str | None = None
-    session_id: str | None = None
     progress: float | None = None
     message: str | None = None
     preview: str | None = None
-    error_type: str | None = None
-    error_message: str | None = None
-    error_traceback: str | None = None
-    created_at: str | None = None
-    started_at: str | None = None
-    completed_at: str | None = None
-    #: the server's per-item status version (API full item, DB, events); orders observations
-    status_sequence: int | None = None
-
-    @property
-    def terminal(self) -> bool:
-        return self.status in TERMINAL
 
 
 UpdateCallback = Callable[[StatusUpdate], None]

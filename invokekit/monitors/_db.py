@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from invokekit.errors import MonitorError
 from invokekit.monitors._api import MAX_IDS_PER_REQUEST, _raise_missing, queue_of
 from invokekit.monitors._base import StatusUpdate
-from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker, update_from_item
+from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker
 
 if TYPE_CHECKING:
     from invokekit.api._transport import Transport
@@ -176,8 +176,8 @@ class DbMonitor(TrackedMonitor):
                 rows += self._query(conn, f"SELECT {cols} FROM session_queue WHERE item_id IN ({marks})", chunk)
         seen_at, seen_mono = time.time(), time.perf_counter()
         return [
-            update_from_item(
-                dict(zip(self._columns, row, strict=True)), self.name, seen_at=seen_at, seen_monotonic=seen_mono
+            StatusUpdate.from_api(
+                dict(zip(self._columns, row, strict=True)), backend=self.name, seen_at=seen_at, seen_monotonic=seen_mono
             )
             for row in rows
         ]

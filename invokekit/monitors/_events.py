@@ -16,10 +16,11 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from invokekit.api._items import IN_PROGRESS, RUNNING
 from invokekit.errors import MonitorError
 from invokekit.monitors._api import ApiMonitor
 from invokekit.monitors._base import StatusUpdate
-from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker, update_from_item
+from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker
 
 if TYPE_CHECKING:
     import socketio
@@ -143,7 +144,7 @@ class EventMonitor(TrackedMonitor):
             if data.get("queue_id", self.queue_id) != self.queue_id or "item_id" not in data:
                 return
             self.events += 1
-            tracker.observe(update_from_item(data, self.name))
+            tracker.observe(StatusUpdate.from_api(data, backend=self.name))
 
         def on_progress(data: dict[str, Any]) -> None:
             if data.get("queue_id", self.queue_id) != self.queue_id or "item_id" not in data:
@@ -212,7 +213,7 @@ def _progress_update(data: dict[str, Any], current: str | None) -> StatusUpdate:
     percentage = data.get("percentage")
     return StatusUpdate(
         item_id=int(data["item_id"]),
-        status=current if current in ("in_progress", "waiting") else "in_progress",
+        status=current if current in RUNNING else IN_PROGRESS,
         backend=EventMonitor.name,
         batch_id=data.get("batch_id"),
         session_id=data.get("session_id"),

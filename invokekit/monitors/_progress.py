@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from typing import Any
 
+from invokekit.api._items import CANCELED, FAILED
 from invokekit.monitors._base import StatusUpdate
 
 
@@ -44,7 +45,7 @@ class ProgressBar:
 
     def _postfix(self, update: StatusUpdate) -> str:
         counts = Counter(self._finished.values())
-        parts = [f"{counts[s]} {s}" for s in ("failed", "canceled") if counts[s]]
+        parts = [f"{counts[s]} {s}" for s in (FAILED, CANCELED) if counts[s]]
         if not update.terminal and update.progress is not None:
             parts.append(f"item {update.item_id}: {update.progress:.0%}")
         elif not update.terminal:

@@ -13,55 +13,13 @@ import logging
 import threading
 import time
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from invokekit.api._items import status_stage
 from invokekit.errors import JobTimeout
-from invokekit.monitors._base import TERMINAL, Monitor, StatusUpdate, UpdateCallback
+from invokekit.monitors._base import Monitor, StatusUpdate, UpdateCallback
 
 log = logging.getLogger("invokekit.monitors")
-
-# pending < running (in_progress and waiting alternate) < terminal
-_STAGE = {"pending": 0, "in_progress": 1, "waiting": 1, "completed": 2, "failed": 2, "canceled": 2}
-
-
-def update_from_item(
-    item: Mapping[str, Any],
-    backend: str,
-    *,
-    seen_at: float | None = None,
-    seen_monotonic: float | None = None,
-) -> StatusUpdate:
-    """Build an update from a queue-item-shaped mapping (API item or summary, DB row, event)."""
-    extra: dict[str, float] = {}
-    if seen_at is not None:
-        extra["seen_at"] = seen_at
-    if seen_monotonic is not None:
-        extra["seen_monotonic"] = seen_monotonic
-    seq = item.get("status_sequence")
-    return StatusUpdate(
-        item_id=int(item["item_id"]),
-        status=str(item["status"]),
-        backend=backend,
-        batch_id=item.get("batch_id"),
-        session_id=item.get("session_id"),
-        error_type=item.get("error_type"),
-        error_message=item.get("error_message"),
-        error_traceback=item.get("error_traceback"),
-        created_at=_timestamp(item.get("created_at")),
-        started_at=_timestamp(item.get("started_at")),
-        completed_at=_timestamp(item.get("completed_at")),
-        status_sequence=int(seq) if seq is not None else None,
-        **extra,  # type: ignore[arg-type]
-    )
-
-
-def _timestamp(value: Any) -> str | None:
-    """Server timestamps as the DB stores them ("YYYY-MM-DD HH:MM:SS.fff"), whatever the source."""
-    if value is None:
-        return None
-    return str(value).replace("T", " ").removesuffix("Z")
-
 
 class Tracker:
     """The last update of each watched item; emits an update only when something changed.
@@ -162,7 +120,7 @@ def _is_news(prev: StatusUpdate, new: StatusUpdate) -> bool:
             return False
         if new.status_sequence > prev.status_sequence:
             return True
-    return _STAGE.get(new.status, 1) >= _STAGE.get(prev.status, 1)
+    return status_stage(new.status) >= status_stage(prev.status)
 
 
 class Deadline:
@@ -235,4 +193,4 @@ class TrackedMonitor(Monitor):
         self.check_seconds += time.perf_counter() - started
 
 
-__all__ = ["TERMINAL", "Backoff", "Deadline", "TrackedMonitor", "Tracker", "update_from_item"]
+__all__ = ["Backoff", "Deadline", "TrackedMonitor", "Tracker"]

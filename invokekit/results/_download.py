@@ -19,6 +19,7 @@ import requests
 from PIL import Image
 
 from invokekit.api import Images
+from invokekit.api._items import COMPLETED
 from invokekit.errors import DownloadError, ServerError
 from invokekit.results._outputs import ImageRef, ItemResult
 
@@ -157,7 +158,7 @@ def download_results(
     """Download every image of the completed ``results``; fill in each ``ImageRef.path``."""
     paths: list[Path] = []
     for result in results:
-        if result.status != "completed":
+        if result.status != COMPLETED:
             continue
         for ref in result.images:
             path, width, height = download_image(transport, ref.image_name, out_dir)

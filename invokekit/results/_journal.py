@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from invokekit.monitors._base import TERMINAL
+from invokekit.api._items import TERMINAL
 
 try:
     import fcntl

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from invokekit.api._items import QueueItem
+
 
 @dataclass
 class ImageRef:
@@ -36,21 +38,12 @@ class ImageRef:
         }
 
 
-@dataclass
-class ItemResult:
-    """The outcome of one queue item: status, the output images, and the server's error if any."""
+@dataclass(frozen=True, kw_only=True)
+class ItemResult(QueueItem):
+    """The outcome of one queue item: the item as the server left it (status, timestamps, the
+    server's error if any) and the images of its output nodes."""
 
-    item_id: int
-    status: str
     images: list[ImageRef] = field(default_factory=list)
-    error_type: str | None = None
-    error_message: str | None = None
-    error_traceback: str | None = None
-    created_at: str | None = None
-    started_at: str | None = None
-    completed_at: str | None = None
-    batch_id: str | None = None
-    session_id: str | None = None
 
     def by_node(self) -> dict[str, list[ImageRef]]:
         """Images keyed by source node id, and also by node label where the label differs."""
@@ -109,18 +102,7 @@ def item_result(
     the session graph that is not intermediate); ``labels`` maps node ids to friendly labels.
     """
     labels = labels or {}
-    result = ItemResult(
-        item_id=int(item["item_id"]),
-        status=str(item.get("status")),
-        error_type=item.get("error_type"),
-        error_message=item.get("error_message"),
-        error_traceback=item.get("error_traceback"),
-        created_at=item.get("created_at"),
-        started_at=item.get("started_at"),
-        completed_at=item.get("completed_at"),
-        batch_id=item.get("batch_id"),
-        session_id=item.get("session_id"),
-    )
+    result = ItemResult.from_api(item)
     session = item.get("session") or {}
     mapping: Mapping[str, list[str]] = session.get("source_prepared_mapping") or {}
     results: Mapping[str, Any] = session.get("results") or {}

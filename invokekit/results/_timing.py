@@ -12,26 +12,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
+
+from invokekit.api._items import parse_server_time
 
 #: client-side stages, in the order they happen
 CLIENT_STAGES = ("load", "customize", "convert", "submit", "wait", "download")
-
-
-def parse_server_time(value: str | None) -> float | None:
-    """Turn InvokeAI's ``"YYYY-MM-DD HH:MM:SS.fff"`` (UTC, no zone) into a POSIX timestamp."""
-    if not value:
-        return None
-    text = value.strip().replace("T", " ")
-    if text.endswith("Z"):
-        text = text[:-1]
-    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC).timestamp()
-        except ValueError:
-            continue
-    return None
 
 
 @dataclass

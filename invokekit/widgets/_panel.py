@@ -17,6 +17,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from invokekit.api._items import CANCELED, COMPLETED, FAILED
 from invokekit.monitors import StatusUpdate
 from invokekit.widgets._choices import model_field_accepts, model_options, scheduler_names
 from invokekit.widgets._controls import (
@@ -242,7 +243,7 @@ class GenerationPanel(widgets.VBox):
 
     def _show_results(self) -> None:
         statuses = [getattr(r, "status", "?") for r in self.results]
-        paths = [Path(p) for p in self.job.download(self.out_dir)] if "completed" in statuses else []
+        paths = [Path(p) for p in self.job.download(self.out_dir)] if COMPLETED in statuses else []
         self.images = paths + self.images
         self.gallery.children = tuple(image_widget(p) for p in paths) + tuple(self.gallery.children)
         if paths:
@@ -251,14 +252,14 @@ class GenerationPanel(widgets.VBox):
             self.timings.value = timings_html(self.job.timings)
         except Exception as exc:
             self.timings.value = error_html(exc)
-        failed = [r for r in self.results if getattr(r, "status", None) == "failed"]
+        failed = [r for r in self.results if getattr(r, "status", None) == FAILED]
         if failed:
             self.state = "failed"
             first = failed[0]
             self.progress.bar_style = "danger"
             self.status.value = status_html(f"item {first.item_id} failed", kind="error")
             self.error_box.value = error_html(RuntimeError(f"{first.error_type}: {first.error_message}"))
-        elif "canceled" in statuses:
+        elif CANCELED in statuses:
             self.state = "canceled"
             self.progress.bar_style = "warning"
             self.status.value = status_html("canceled", kind="error")

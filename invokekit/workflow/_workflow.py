@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invokekit._files import write_text_atomic
 from invokekit.errors import LIBRARY_PREFIX, ParameterError, PreflightError, Problem, WorkflowError
@@ -26,6 +26,9 @@ from invokekit.workflow._params import Parameter, list_parameters, resolve_name
 from invokekit.workflow._preflight import preflight_graph
 from invokekit.workflow._resolve import is_model_field
 from invokekit.workflow._values import check_like_current, check_schema
+
+if TYPE_CHECKING:  # the client package imports this one
+    from invokekit.client import Client
 
 log = logging.getLogger("invokekit.workflow")
 
@@ -57,7 +60,7 @@ class Workflow:
         return cls(raw, file=file, context=context, _owned=not isinstance(source, dict))
 
     @classmethod
-    def from_library(cls, client: Any, id_or_name: str) -> Workflow:
+    def from_library(cls, client: Client, id_or_name: str) -> Workflow:
         """From the server's workflow library (``client.workflows.get``), by id or name.
 
         The client's :class:`ServerContext` becomes the workflow's :attr:`context`.
@@ -66,8 +69,7 @@ class Workflow:
         raw = record.get("workflow", record) if isinstance(record, dict) else record
         if not isinstance(raw, dict):
             raise WorkflowError(f"the library returned no workflow for {id_or_name!r}")
-        context = client.context() if callable(getattr(client, "context", None)) else None
-        return cls(raw, file=f"{LIBRARY_PREFIX}{raw.get('name') or id_or_name}", context=context)
+        return cls(raw, file=f"{LIBRARY_PREFIX}{raw.get('name') or id_or_name}", context=client.context())
 
     @property
     def context(self) -> ServerContext | None:

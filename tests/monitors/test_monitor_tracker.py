@@ -8,7 +8,7 @@ import pytest
 
 from invokekit.errors import JobTimeout
 from invokekit.monitors import StatusUpdate
-from invokekit.monitors._tracker import Backoff, Deadline, Tracker, update_from_item
+from invokekit.monitors._tracker import Backoff, Deadline, Tracker
 
 
 def _u(item: int, status: str, seq: int | None = None, **kw) -> StatusUpdate:
@@ -79,11 +79,3 @@ def test_backoff_resets_on_change():
     backoff = Backoff(0.01, 0.05, 2)
     assert [backoff.next(False) for _ in range(4)] == [0.02, 0.04, 0.05, 0.05]
     assert backoff.next(True) == 0.01
-
-
-def test_update_from_item_normalises_timestamps():
-    update = update_from_item(
-        {"item_id": "7", "status": "completed", "created_at": "2026-11-27T05:59:49.652", "status_sequence": 2}, "api"
-    )
-    assert update.item_id == 7 and update.created_at == "2026-11-27 05:59:49.652" and update.status_sequence == 2
-    assert update.terminal
