@@ -1,6 +1,7 @@
 """Benchmarks: papermill notebooks that measure invokekit against the real server, and their runner.
 
-The notebooks import their shared helpers from here, so they measure alike.
+The notebooks (``notebooks/*.ipynb``, installed with the package) import their shared helpers
+from here, so they measure alike.
 """
 
 from invokekit.bench._runner import (
@@ -17,6 +18,8 @@ from invokekit.bench._runner import (
     bench_destination,
     bench_monitor,
     bench_workflow,
+    check_package,
+    default_out_dir,
     discard,
     ensure_kernel,
     model_free_batch,
@@ -46,6 +49,8 @@ __all__ = [
     "bench_destination",
     "bench_monitor",
     "bench_workflow",
+    "check_package",
+    "default_out_dir",
     "discard",
     "ensure_kernel",
     "model_free_batch",

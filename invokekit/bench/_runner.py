@@ -1,10 +1,15 @@
-"""Benchmarks: run the papermill notebooks in ``benchmarks/``, collect their numbers, write a summary.
+"""Benchmarks: run the papermill notebooks in ``invokekit/bench/notebooks/``, collect their numbers,
+write a summary.
 
 The numbers live in the notebooks (each one is readable on its own, with its plots); this module
 only runs them with papermill, reads back the JSON each one shows in its cell tagged ``results``
 (with nbformat: scrapbook has been unmaintained since 2021), and judges the headline numbers
 against the targets of the project (``summary.md``). It also holds the few helpers the notebooks
 share (statistics, the model-free graph, a fast reference observer), so they measure alike.
+
+The notebooks are package data, so an installed invokekit (``pip install .``, not only a source
+checkout) runs them; the kernel they run in must import this very package, which each notebook's
+results prove (see :func:`check_package`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import invokekit
 from invokekit._files import write_text_atomic
 from invokekit.bench._summary import BASELINE, evaluate_targets, write_summary
 from invokekit.bench._tools import (
@@ -29,6 +35,7 @@ from invokekit.bench._tools import (
     bench_monitor,
     bench_workflow,
     discard,
+    invokekit_package,
     model_free_batch,
     model_free_graph,
     paused,
@@ -36,6 +43,7 @@ from invokekit.bench._tools import (
     show_results,
     stats,
 )
+from invokekit.errors import InvokekitError
 from invokekit.results import parse_server_time
 
 #: the notebooks, in the order they run
@@ -65,24 +73,60 @@ FULL: dict[str, dict[str, Any]] = {
 
 
 def notebooks_dir() -> Path:
-    """The ``benchmarks/`` folder of the source tree this package was loaded from."""
-    return Path(__file__).resolve().parents[2] / "benchmarks"
+    """The benchmark notebooks: package data, so the same in a checkout and an installed package."""
+    return Path(__file__).resolve().parent / "notebooks"
+
+
+def default_out_dir() -> Path:
+    """Where results go without ``out_dir``: ``benchmarks/results/`` of the source checkout this
+    package runs from, else ``bench-results/`` in the working directory (never site-packages)."""
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "benchmarks").is_dir():
+        return root / "benchmarks" / "results"
+    return Path.cwd() / "bench-results"
 
 
 def ensure_kernel(name: str = KERNEL_NAME) -> str:
-    """Make sure a Jupyter kernel spec ``name`` runs *this* interpreter; install it if not."""
+    """Make sure the Jupyter kernel spec ``name`` runs *this* interpreter; install it if not.
+
+    Interpreters are compared by folder as well as by what their symlinks resolve to: two venvs
+    made from the same Python resolve alike but import different packages.
+    """
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-    try:
-        spec = KernelSpecManager().get_kernel_spec(name)
-        if spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
-            return name
-    except NoSuchKernel:
-        pass
+    def runs_this_python() -> bool:
+        try:
+            argv = KernelSpecManager().get_kernel_spec(name).argv
+        except NoSuchKernel:
+            return False
+        if not argv:
+            return False
+        theirs, ours = Path(argv[0]).absolute(), Path(sys.executable).absolute()
+        return theirs.parent == ours.parent and theirs.resolve() == ours.resolve()
+
+    if runs_this_python():
+        return name
     from ipykernel.kernelspec import install
 
     install(kernel_name=name, display_name=f"{name} ({Path(sys.prefix).name})", prefix=sys.prefix)
+    if not runs_this_python():
+        raise InvokekitError(
+            f"the Jupyter kernel {name!r} does not run {sys.executable} even after installing it into "
+            f"{sys.prefix}: another kernel spec of that name comes first on Jupyter's path "
+            f"(see `jupyter kernelspec list`); remove it, or set JUPYTER_PREFER_ENV_PATH=1"
+        )
     return name
+
+
+def check_package(name: str, results: Mapping[str, Any]) -> None:
+    """Raise when notebook ``name`` ran another invokekit than this one (e.g. a kernel spec that
+    imports a source checkout while an installed package runs the benchmarks)."""
+    theirs, ours = results.get("invokekit_package"), invokekit_package()
+    if theirs != ours:
+        raise InvokekitError(
+            f"notebook {name}: its kernel imported invokekit from {theirs or 'an unknown place'}, "
+            f"not from {ours} (invokekit {invokekit.__version__}) that runs the benchmarks"
+        )
 
 
 def read_results(notebook: str | os.PathLike[str], tag: str = RESULTS_TAG) -> dict[str, Any]:
@@ -108,7 +152,7 @@ def run_notebook(
     source_dir: Path | None = None,
     kernel_name: str = KERNEL_NAME,
 ) -> dict[str, Any]:
-    """Execute ``benchmarks/<name>.ipynb`` into ``out_dir``; write and return its JSON results."""
+    """Execute notebook ``name`` into ``out_dir``; write and return its JSON results."""
     import papermill
 
     source = (source_dir or notebooks_dir()) / f"{name}.ipynb"
@@ -124,6 +168,7 @@ def run_notebook(
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     results = read_results(executed)
+    check_package(name, results)
     write_text_atomic(out_dir / f"{name}.json", json.dumps(results, indent=2, default=str) + "\n")
     return results
 
@@ -154,7 +199,7 @@ def run_benchmarks(
     Returns the summary: per-notebook results, the targets with their measured values, and
     the paths written. A notebook that fails is reported in the summary and the others still run.
     """
-    out = Path(out_dir) if out_dir is not None else notebooks_dir() / "results"
+    out = Path(out_dir) if out_dir is not None else default_out_dir()
     out.mkdir(parents=True, exist_ok=True)
     if url is None:
         from invokekit.sandbox import Sandbox
@@ -210,6 +255,8 @@ __all__ = [
     "bench_destination",
     "bench_monitor",
     "bench_workflow",
+    "check_package",
+    "default_out_dir",
     "discard",
     "ensure_kernel",
     "model_free_batch",

@@ -13,6 +13,7 @@ import sys
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from invokekit.api._items import TERMINAL
@@ -204,11 +205,20 @@ def paused(client: Any, queue_id: str = "default") -> Iterator[None]:
         client.queue.resume(queue_id)
 
 
+def invokekit_package() -> str:
+    """The folder of the invokekit package this process imported."""
+    import invokekit
+
+    return str(Path(invokekit.__file__).resolve().parent)
+
+
 def show_results(data: Mapping[str, Any]) -> None:
-    """Display ``data`` as the cell's ``application/json`` output (what the runner reads back)."""
+    """Display ``data`` as the cell's ``application/json`` output (what the runner reads back),
+    with the invokekit package that measured it (the runner checks that it is its own)."""
     from IPython.display import display
 
-    display({"application/json": json.loads(json.dumps(data, default=str))}, raw=True)
+    payload = {**data, "invokekit_package": invokekit_package()}
+    display({"application/json": json.loads(json.dumps(payload, default=str))}, raw=True)
 
 
 _REFERENCE_SCRIPT = r"""

@@ -17,8 +17,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "bench",
         help="run the benchmark notebooks (papermill) and write results, plots and a summary",
-        description="Run benchmarks/*.ipynb with papermill against the sandbox (or --url) and write the "
-        "executed notebooks, JSON results, PNG plots and summary.md with the targets.",
+        description="Run the benchmark notebooks (invokekit/bench/notebooks/*.ipynb, installed with the package) "
+        "with papermill against the sandbox (or --url) and write the executed notebooks, JSON results, PNG plots "
+        "and summary.md with the targets.",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="quick", action="store_true", default=True,
@@ -30,7 +31,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--sandbox", default=None, metavar="NAME",
                         help="without --url: the sandbox to start or reuse (default: $INVOKEKIT_SANDBOX, else "
                         "default; a name of its own keeps other jobs out of the measured queue)")
-    parser.add_argument("--out", default=None, help="output folder (default: benchmarks/results)")
+    parser.add_argument("--out", default=None,
+                        help="output folder (default: benchmarks/results in a source checkout, else ./bench-results)")
     parser.add_argument("--only", nargs="+", choices=NOTEBOOKS, default=None, metavar="NOTEBOOK",
                         help=f"run only these notebooks ({', '.join(NOTEBOOKS)})")
     parser.set_defaults(func=_run)
