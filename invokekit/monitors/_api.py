@@ -22,7 +22,6 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from invokekit.api._items import TERMINAL
 from invokekit.errors import JobError, ServerError
 from invokekit.monitors._base import StatusUpdate
 from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker
@@ -128,14 +127,11 @@ class ApiMonitor(TrackedMonitor):
         for start in range(0, len(ids), MAX_IDS_PER_REQUEST):
             chunk = ids[start : start + MAX_IDS_PER_REQUEST]
             summaries = self._post(self._queue().summaries, chunk)
-            seen_at, seen_mono = time.time(), time.perf_counter()
-            by_id = {int(s["item_id"]): s for s in summaries}
+            seen = {"backend": backend, "seen_at": time.time(), "seen_monotonic": time.perf_counter()}
+            by_id = {u.item_id: u for u in (StatusUpdate.from_api(s, **seen) for s in summaries)}
             _raise_missing(chunk, by_id, self.queue_id)
-            finished = [i for i in chunk if by_id[i]["status"] in TERMINAL]
-            full = self._full_items(finished)
-            for i in chunk:
-                item = full.get(i, by_id[i])
-                updates.append(StatusUpdate.from_api(item, backend=backend, seen_at=seen_at, seen_monotonic=seen_mono))
+            full = self._full_items([i for i in chunk if by_id[i].terminal])
+            updates += [StatusUpdate.from_api(full[i], **seen) if i in full else by_id[i] for i in chunk]
         return updates
 
     def _full_items(self, item_ids: list[int]) -> dict[int, dict[str, Any]]:
