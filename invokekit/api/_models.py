@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from invokekit.api._base import Namespace, segment
-from invokekit.errors import ParameterError
+from invokekit.errors import ParameterError, ServerError
 
 
 class Models(Namespace):
@@ -45,6 +45,18 @@ class Models(Namespace):
     def install_job(self, job_id: int) -> dict[str, Any]:
         """An install job: ``status`` ("waiting", ..., "completed", "error", "cancelled")."""
         return dict(self._t.get_json(f"/api/v2/models/install/{segment(int(job_id))}"))
+
+    def delete(self, *keys: str) -> None:
+        """Forget the models ``keys``; InvokeAI deletes their files only when they lie in its own models folder.
+
+        Through the bulk route, which reports each key: InvokeAI 6.14.2's ``DELETE /api/v2/models/i/{key}``
+        deletes the model but then answers HTTP 500 (its middleware fails on the empty 204 response).
+        Sent once (not retried): a retry after a lost answer would report the keys as unknown.
+        """
+        body = self._t.post_json("/api/v2/models/i/bulk_delete", {"keys": list(keys)})
+        failed = (body or {}).get("failed") or []
+        if failed:
+            raise ServerError(f"the server did not delete these models: {failed}", detail=failed)
 
 
 __all__ = ["Models"]

@@ -3,8 +3,9 @@
 Layout under the cache (``$INVOKEKIT_CACHE``, else ``~/.cache/invokekit``)::
 
     invokeai-6.14.2/venv/            the isolated InvokeAI install (+ install.log, a lock file)
-    models/tiny-sdxl/                the tiny random-weight SDXL diffusers model
-    models/tiny-sdxl-vae/            a standalone tiny SDXL VAE
+    models/build-<key>/tiny-sdxl/    the tiny random-weight models (see ``_tiny.TINY_MODELS``), one
+    models/build-<key>/...           folder per version of their builder (``<key>``: its digest)
+    models/build.log                 the builders' output
     sandboxes/<name>/root/           one InvokeAI root per named sandbox (invokeai.yaml, databases/)
     sandboxes/<name>/state.json      url, pid, root, db_path, models of the running server
     sandboxes/<name>/server.log      the server's stdout and stderr
@@ -17,6 +18,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from invokekit.sandbox._tiny import TINY_MODELS, TinyModel, builder_key
+
 INVOKEAI_VERSION = "6.14.2"
 REQUIREMENTS: tuple[str, ...] = (
     f"invokeai=={INVOKEAI_VERSION}",
@@ -24,9 +27,10 @@ REQUIREMENTS: tuple[str, ...] = (
     "torchvision==0.29.1",
     "websocket-client",
 )
-MAIN_MODEL = "tiny-sdxl"
-VAE_MODEL = "tiny-sdxl-vae"
-MODEL_NAMES: dict[str, str] = {"main": MAIN_MODEL, "vae": VAE_MODEL}
+#: role -> server name of every tiny model ("main" and "vae" are the SDXL pair)
+MODEL_NAMES: dict[str, str] = {m.role: m.name for m in TINY_MODELS}
+MAIN_MODEL = MODEL_NAMES["main"]
+VAE_MODEL = MODEL_NAMES["vae"]
 
 
 def default_cache_dir() -> Path:
@@ -78,12 +82,20 @@ class Layout:
         return self.cache / "models"
 
     @property
+    def built_models_dir(self) -> Path:
+        """The models of the current builder; a changed builder builds into a new folder."""
+        return self.models_dir / f"build-{builder_key()}"
+
+    def model_path(self, model: TinyModel) -> Path:
+        return self.built_models_dir / model.filename
+
+    @property
     def main_model(self) -> Path:
-        return self.models_dir / MAIN_MODEL
+        return self.built_models_dir / MAIN_MODEL
 
     @property
     def vae_model(self) -> Path:
-        return self.models_dir / VAE_MODEL
+        return self.built_models_dir / VAE_MODEL
 
     @property
     def models_lock(self) -> Path:

@@ -1,4 +1,4 @@
-"""The :class:`Sandbox`: one named, local InvokeAI server with the tiny SDXL models installed.
+"""The :class:`Sandbox`: one named, local InvokeAI server with the tiny models installed.
 
 A sandbox is identified by its name; its state file records the running server so that any
 process (a notebook, the CLI, a pytest session) reuses it instead of starting a second one. Every
@@ -23,9 +23,9 @@ from invokekit._files import write_text_atomic
 from invokekit.client import Transport
 from invokekit.errors import SandboxError
 from invokekit.sandbox import _leases, _server
-from invokekit.sandbox._layout import MAIN_MODEL, MODEL_NAMES, REQUIREMENTS, VAE_MODEL, Layout, default_cache_dir
+from invokekit.sandbox._layout import MODEL_NAMES, REQUIREMENTS, Layout, default_cache_dir
 from invokekit.sandbox._model_files import ensure_model_files
-from invokekit.sandbox._models import install_model, installed_models
+from invokekit.sandbox._models import install_tiny_models
 from invokekit.sandbox._proc import StatusCallback, print_status
 from invokekit.sandbox._venv import ensure_venv
 
@@ -126,6 +126,8 @@ class Sandbox:
             else:
                 self._say(f"reusing the running sandbox {self.name!r} at {state['url']} (pid {state['pid']})")
             self._install_models(state)
+            if state.get("models") != MODEL_NAMES:  # a server started by an older invokekit
+                self._write_state({**state, "models": dict(MODEL_NAMES)})
             if hold:
                 _leases.add(self.layout.sandbox_dir(self.name))
         return self
@@ -263,26 +265,10 @@ class Sandbox:
         return state
 
     def _install_models(self, state: dict[str, Any]) -> None:
-        main_path, vae_path = ensure_model_files(self.layout, status=self._status)
+        paths = ensure_model_files(self.layout, status=self._status)
         transport = Transport(state["url"], timeout=60.0)
         try:
-            installed = installed_models(transport)  # one list for both checks
-            install_model(
-                transport,
-                main_path,
-                installed=installed,
-                name=MAIN_MODEL,
-                model_type="main",
-                description="invokekit tiny random-weight SDXL model",
-            )
-            install_model(
-                transport,
-                vae_path,
-                installed=installed,
-                name=VAE_MODEL,
-                model_type="vae",
-                description="invokekit tiny random-weight SDXL VAE",
-            )
+            install_tiny_models(transport, paths, builds=self.layout.models_dir)
         except BaseException:
             if self.started:
                 self.down()

@@ -7,9 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from invokekit.sandbox import _leases, _tiny_models
+from invokekit.sandbox import _leases
 from invokekit.sandbox._layout import REQUIREMENTS, Layout
 from invokekit.sandbox._server import HOST, free_port, port_is_free, write_config
+from invokekit.sandbox._tiny import _text
 from invokekit.sandbox._venv import _pins, venv_is_complete
 
 
@@ -46,7 +47,7 @@ def test_a_venv_without_marker_is_not_complete(tmp_path: Path) -> None:
 
 
 def test_vocabulary_is_byte_level_bpe_with_clip_specials() -> None:
-    vocab, merges = _tiny_models.build_vocab()
+    vocab, merges = _text.build_vocab()
     assert len(set(vocab.values())) == len(vocab)
     assert vocab["<|endoftext|>"] == len(vocab) - 1
     assert all(a + b in vocab for a, b in merges)

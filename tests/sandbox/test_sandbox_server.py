@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from invokekit.client import Transport
-from invokekit.sandbox import Sandbox
+from invokekit.sandbox import MODEL_NAMES, Sandbox
 
 pytestmark = pytest.mark.server
 
@@ -28,7 +28,8 @@ def test_version_answers(transport: Transport) -> None:
 def test_info_has_the_agreed_keys(invokeai_sandbox: Sandbox) -> None:
     info = invokeai_sandbox.info()
     assert set(info) == {"url", "db_path", "root", "pid", "models"}
-    assert info["models"] == {"main": "tiny-sdxl", "vae": "tiny-sdxl-vae"}
+    assert info["models"] == MODEL_NAMES == invokeai_sandbox.models
+    assert {k: info["models"][k] for k in ("main", "vae")} == {"main": "tiny-sdxl", "vae": "tiny-sdxl-vae"}
     assert info["url"].startswith("http://127.0.0.1:")
     assert invokeai_sandbox.db_path.name == "invokeai.db"
     assert invokeai_sandbox.db_path.exists()

@@ -200,12 +200,15 @@ def test_the_monitor_chosen_in_the_panel_watches_the_job(
 
 @pytest.mark.server
 def test_model_dropdowns_offer_only_models_the_workflow_can_use(client: Client, tmp_path: Path) -> None:
-    """The sandbox has SDXL models only: an SD1.5 workflow is offered none, and the panel says so."""
-    panel = GenerationPanel("Text to Image - SD1.5", client, out_dir=tmp_path)
+    """The sandbox has no CogView4 model: that workflow is offered none, and the panel says so; an
+    SD1.5 workflow is offered the SD1.5 model only, an SDXL one SDXL main models only."""
+    panel = GenerationPanel("Text to Image - CogView4", client, out_dir=tmp_path)
     model = panel.controls["model"].widget
     assert list(model.options) == [] and model.disabled
     assert "no fitting model" in panel.status.value and "model" in panel.status.value
     assert model.tooltip == "no fitting model on the server"
+    sd15 = GenerationPanel("Text to Image - SD1.5", client, out_dir=tmp_path)
+    assert list(sd15.controls["model"].widget.options) == ["tiny-sd15"]
     sdxl = GenerationPanel(WORKFLOW, client, out_dir=tmp_path)
     assert "tiny-sdxl" in sdxl.controls["model"].widget.options
     assert "tiny-sdxl-vae" not in sdxl.controls["model"].widget.options
