@@ -234,6 +234,14 @@ class MonitorError(InvokekitError):
         super().__init__(f"{backend} monitor: {message}" if backend else message)
 
 
+class MonitorUnavailable(MonitorError):
+    """The monitor asked for cannot work with this server (``db`` without a usable database of it).
+
+    Raised before anything is submitted (:meth:`Client.monitor_for`); the message says why and what
+    to pass instead. Bad input, like a graph the pre-flight check refuses: the CLI exits with 2.
+    """
+
+
 class DownloadError(InvokekitError):
     """An image could not be downloaded and stored safely; nothing was written."""
 
@@ -273,6 +281,7 @@ __all__ = [
     "JobFailed",
     "JobTimeout",
     "MonitorError",
+    "MonitorUnavailable",
     "ParameterError",
     "PreflightError",
     "Problem",

@@ -5,6 +5,10 @@
 session) or starts it, installing InvokeAI and building the tiny models on first use. At the end
 of the session it stops the server only if this session started it and no other live session
 still uses it (then the last one to leave stops it). Real-server tests always run; they never skip.
+
+``invokeai_client`` (session scope) gives a :class:`~invokekit.client.Client` connected the way
+every invokekit entry point connects (:meth:`Client.from_env`): the server ``$INVOKEAI_URL`` names,
+else the ``invokeai_sandbox`` fixture's server (started only then).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:  # imported lazily so that loading the plugin stays cheap for every pytest run
+    from invokekit.client import Client
     from invokekit.sandbox import Sandbox
 
 
@@ -45,3 +50,15 @@ def invokeai_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
         yield sandbox
     finally:
         sandbox.release()
+
+
+@pytest.fixture(scope="session")
+def invokeai_client(request: pytest.FixtureRequest) -> Iterator[Client]:
+    """A client of ``$INVOKEAI_URL``'s server, else of the ``invokeai_sandbox`` fixture's."""
+    from invokekit.client import Client
+
+    client = Client.from_env(sandbox=lambda: request.getfixturevalue("invokeai_sandbox"))
+    try:
+        yield client
+    finally:
+        client.close()

@@ -43,7 +43,7 @@ from invokekit.bench._tools import (
     show_results,
     stats,
 )
-from invokekit.errors import InvokekitError
+from invokekit.errors import InvokekitError, MonitorUnavailable
 from invokekit.results import parse_server_time
 
 #: the notebooks, in the order they run
@@ -193,19 +193,21 @@ def run_benchmarks(
 ) -> dict[str, Any]:
     """Run the benchmark notebooks against ``url`` and write results, plots and ``summary.md``.
 
-    Without ``url`` the local sandbox called ``sandbox`` is started (or reused) and its database
-    watched too; a sandbox of its own (e.g. ``sandbox="bench"``) keeps other users' jobs out of the
-    queue while measuring.
+    The server is found as :meth:`Client.from_env` finds it: ``url``, else ``$INVOKEAI_URL``, else
+    the local sandbox called ``sandbox`` (started or reused; a sandbox of its own, e.g.
+    ``sandbox="bench"``, keeps other users' jobs out of the queue while measuring). Its database
+    (``db_path``, else found and proven when the server is on this machine) is watched too.
     Returns the summary: per-notebook results, the targets with their measured values, and
     the paths written. A notebook that fails is reported in the summary and the others still run.
     """
+    from invokekit.client import Client
+
+    with Client.from_env(url, db_path=db_path or "auto", sandbox=sandbox) as client:
+        if db_path and client.db_path is None:  # the database given is not that server's: say so now
+            raise MonitorUnavailable(f"cannot measure the SQLite backend: {client.database().reason}", backend="db")
+        url, db_path = client.url, client.db_path
     out = Path(out_dir) if out_dir is not None else default_out_dir()
     out.mkdir(parents=True, exist_ok=True)
-    if url is None:
-        from invokekit.sandbox import Sandbox
-
-        server = Sandbox(sandbox).up()
-        url, db_path = server.url, db_path or server.db_path
     kernel = ensure_kernel()
     settings = QUICK if quick else FULL
     results: dict[str, Any] = {}

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from invokekit.errors import GraphError, InvokekitError, ParameterError, WorkflowError
+from invokekit.errors import GraphError, InvokekitError, MonitorUnavailable, ParameterError, WorkflowError
 
 # subcommand modules, in the order shown by --help; a module that is not there yet is skipped
 _COMMANDS = ("_sandbox", "_workflow", "_load_report", "_run", "_bench")
@@ -27,7 +27,8 @@ EXIT_STATUS = f"""exit status:
        item failed or was canceled, a download, a benchmark notebook or the sandbox failed
        (`sandbox status`: no sandbox runs)
   {EXIT_USAGE}    usage or bad input, nothing was enqueued: an unknown option or parameter, a bad
-       value, a malformed workflow, a graph the pre-flight check or the server rejects
+       value, a malformed workflow, a graph the pre-flight check or the server rejects, a
+       monitor that cannot work with the server (--monitor db without its database)
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C)"""
 
 
@@ -63,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (WorkflowError, GraphError) as exc:  # ParameterError and PreflightError among them
+    except (WorkflowError, GraphError, MonitorUnavailable) as exc:  # ParameterError and PreflightError among them
         print(f"invokekit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except InvokekitError as exc:

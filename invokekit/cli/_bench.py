@@ -1,7 +1,7 @@
 """``invokekit bench [--quick|--full] [--url URL] [--db PATH] [--out DIR]``: run the benchmark notebooks.
 
-Without ``--url`` the local sandbox is started (or reused) and its database is watched as well;
-with ``--url`` the SQLite backend is measured only when ``--db`` names that server's database.
+The server is ``--url``, else ``$INVOKEAI_URL``, else the local sandbox (started or reused). Its
+SQLite backend is measured when its database is known: ``--db``, else found and proven on this machine.
 Missed targets are results, not errors: the exit code is 1 only when a notebook failed to run.
 """
 
@@ -25,12 +25,15 @@ def register(subparsers: Any) -> None:
     mode.add_argument("--quick", dest="quick", action="store_true", default=True,
                       help="small counts, seconds per notebook (default; what CI runs)")
     mode.add_argument("--full", dest="quick", action="store_false", help="counts for a real report (minutes)")
-    parser.add_argument("--url", default=None, help="InvokeAI server to measure (default: the local sandbox)")
+    parser.add_argument("--url", default=None,
+                        help="InvokeAI server to measure (default: $INVOKEAI_URL, else the local sandbox)")
     parser.add_argument("--db", dest="db_path", default=None,
-                        help="that server's databases/invokeai.db, for the SQLite backend (with --url)")
+                        help="that server's databases/invokeai.db, for the SQLite backend (default: found and "
+                        "proven when the server is on this machine)")
     parser.add_argument("--sandbox", default=None, metavar="NAME",
-                        help="without --url: the sandbox to start or reuse (default: $INVOKEKIT_SANDBOX, else "
-                        "default; a name of its own keeps other jobs out of the measured queue)")
+                        help="without --url and $INVOKEAI_URL: the sandbox to start or reuse (default: "
+                        "$INVOKEKIT_SANDBOX, else default; a name of its own keeps other jobs out of the "
+                        "measured queue)")
     parser.add_argument("--out", default=None,
                         help="output folder (default: benchmarks/results in a source checkout, else ./bench-results)")
     parser.add_argument("--only", nargs="+", choices=NOTEBOOKS, default=None, metavar="NOTEBOOK",

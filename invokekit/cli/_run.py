@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,8 @@ from invokekit.api._items import COMPLETED, FAILED
 from invokekit.cli import split_assignment
 from invokekit.client import Client, Job
 from invokekit.errors import InvokekitError, ParameterError, WorkflowError
+from invokekit.monitors import MONITOR_NAMES
 from invokekit.results import ItemResult, Journal, Timings, read_journal
-
-MONITORS = ("auto", "events", "db", "api")
 
 
 def register(subparsers: Any) -> None:
@@ -54,8 +52,9 @@ def register(subparsers: Any) -> None:
 
 def _server_args(parser: argparse.ArgumentParser, out_default: str | None = "out") -> None:
     parser.add_argument("--url", help="server URL (default: $INVOKEAI_URL, else the local sandbox)")
-    parser.add_argument("--monitor", choices=MONITORS, default="auto", help="how to watch the queue (default auto)")
-    parser.add_argument("--db", help="the server's invokeai.db, for --monitor db (default: the sandbox's)")
+    parser.add_argument("--monitor", choices=MONITOR_NAMES, default="auto",
+                        help="how to watch the queue (default auto)")
+    parser.add_argument("--db", help="the server's invokeai.db (default: found and proven when the server is local)")
     parser.add_argument("--out", default=out_default, help="folder for the images (default: out)")
     parser.add_argument("--timeout", type=float, default=None, help="give up waiting after this many seconds")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
@@ -65,15 +64,7 @@ def _server_args(parser: argparse.ArgumentParser, out_default: str | None = "out
 
 
 def _connect(args: argparse.Namespace, url: str | None = None) -> Client:
-    url = args.url or url or os.environ.get("INVOKEAI_URL")
-    db_path = args.db
-    if not url:
-        from invokekit.sandbox import Sandbox
-
-        sandbox = Sandbox().up()
-        url = sandbox.url
-        db_path = db_path or str(sandbox.db_path)
-    return Client(url, db_path=db_path)
+    return Client.from_env(args.url or url, db_path=args.db or "auto")
 
 
 def _say(args: argparse.Namespace, message: str) -> None:
@@ -207,6 +198,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     with timings.stage("convert"):
         if not raw:
             source.check(client.context())  # pre-flight: refuse before anything is sent
+    client.monitor_for(args.monitor).close()  # a monitor that cannot work is refused before anything is sent
     out = Path(args.out)
     journal = Journal(args.journal or out / "invokekit-journal.jsonl", out_dir=out.absolute())
     job = client.submit(

@@ -1,8 +1,10 @@
 """``invokekit params WORKFLOW`` and ``invokekit convert WORKFLOW``: inspect and convert workflows.
 
-``convert`` prints the API graph InvokeAI's UI would build (JSON on stdout) and works offline;
-``--schema openapi.json`` or ``--url`` add the server's schema (unknown inputs dropped, pre-flight
-problems reported on stderr), and ``--url`` also resolves model and board names.
+``convert`` prints the API graph InvokeAI's UI would build (JSON on stdout); a file converts
+offline unless a server is named (``--url`` or ``$INVOKEAI_URL``). ``--schema openapi.json`` or the
+server add its schema (unknown inputs dropped, pre-flight problems reported on stderr), and the
+server also resolves model and board names. A library name/id needs a server: the one named, else
+the local sandbox, as every command connects (:meth:`Client.from_env`).
 """
 
 from __future__ import annotations
@@ -11,36 +13,48 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invokekit.cli import split_assignment
 from invokekit.workflow import ServerContext, Workflow
 
+if TYPE_CHECKING:
+    from invokekit.client import Client
+
 
 def register(subparsers: Any) -> None:
     params = subparsers.add_parser("params", help="list a workflow's parameters (what --set can change)")
-    params.add_argument("workflow", help="workflow JSON file (or a library name/id with --url)")
-    params.add_argument("--url", default=None, help="InvokeAI server, to load the workflow from its library")
+    params.add_argument("workflow", help="workflow JSON file, or a name/id in the server's library")
+    params.add_argument("--url", default=None, help="InvokeAI server (default: $INVOKEAI_URL, else the local sandbox)")
     params.add_argument("--all", action="store_true", help="also list inputs fed by edges")
     params.set_defaults(func=cmd_params)
 
     convert = subparsers.add_parser("convert", help="print the API graph InvokeAI's UI would enqueue")
-    convert.add_argument("workflow", help="workflow JSON file (or a library name/id with --url)")
+    convert.add_argument("workflow", help="workflow JSON file, or a name/id in the server's library")
     convert.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
                          help="set a parameter (alias, form label, node-label.field or node-id.field)")
-    convert.add_argument("--url", default=None, help="InvokeAI server: schema, model and board names")
+    convert.add_argument("--url", default=None,
+                         help="InvokeAI server: schema, model and board names (default: $INVOKEAI_URL; a file "
+                         "converts offline without it, a library name uses the local sandbox)")
     convert.add_argument("--schema", default=None, help="the server's openapi.json, for an offline schema")
     convert.add_argument("--batch", action="store_true", help="print the whole enqueue batch, not only the graph")
     convert.set_defaults(func=cmd_convert)
 
 
-def _load(source: str, url: str | None) -> tuple[Workflow, Any]:
-    client = None
-    if url:
-        from invokekit.client import Client
+def server_for(source: str, url: str | None) -> Client | None:
+    """The client of the server a command on workflow ``source`` talks to: none for a local file
+    when no server is named (``--url`` or ``$INVOKEAI_URL``), so that it needs no server at all;
+    else the one :meth:`Client.from_env` finds (a library name needs one: the sandbox, if need be)."""
+    from invokekit.client import Client, server_url
 
-        client = Client(url=url)
-    if Path(source).is_file() or client is None:
+    if Path(source).is_file() and server_url(url) is None:
+        return None
+    return Client.from_env(url)
+
+
+def _load(source: str, url: str | None) -> tuple[Workflow, Client | None]:
+    client = server_for(source, url)
+    if client is None or Path(source).is_file():
         return Workflow.load(source), client
     return Workflow.from_library(client, source), client
 

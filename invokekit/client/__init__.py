@@ -2,7 +2,9 @@
 
 from invokekit.api._transport import DEFAULT_URL, Transport
 from invokekit.client._client import Client
+from invokekit.client._dbpath import ServerDatabase
+from invokekit.client._env import server_url
 from invokekit.client._job import Job
 from invokekit.results import ImageRef, ItemResult
 
-__all__ = ["DEFAULT_URL", "Client", "ImageRef", "ItemResult", "Job", "Transport"]
+__all__ = ["DEFAULT_URL", "Client", "ImageRef", "ItemResult", "Job", "ServerDatabase", "Transport", "server_url"]

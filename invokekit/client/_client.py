@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,21 +22,27 @@ from invokekit.api import (
     Videos,
     Workflows,
 )
+from invokekit.client._dbpath import DatabaseMethods, ServerDatabase
+from invokekit.client._env import client_from_env, server_url
 from invokekit.client._job import Job
 from invokekit.client._submit import enqueue_once, find_batch_items, prepare_batch
 from invokekit.errors import GraphRejected, InvokekitError, ServerError
 from invokekit.results import Journal, Timings, read_journal
 
 if TYPE_CHECKING:  # imported when used: converting workflows is not needed to watch or download
+    from invokekit.sandbox import Sandbox
     from invokekit.workflow import ServerContext, Workflow
 
 
-class Client:
+class Client(DatabaseMethods):
     """Talk to one InvokeAI server.
 
-    ``url`` defaults to ``$INVOKEAI_URL``, else ``http://127.0.0.1:9090``. ``token`` is a JWT for a
-    multi-user server (or call :meth:`login`). ``db_path`` is the server's ``invokeai.db``, when it
-    is local, for the read-only database monitor. All namespaces share one :class:`Transport`, so
+    ``url`` defaults to ``$INVOKEAI_URL``, else ``http://127.0.0.1:9090``; :meth:`from_env` is the
+    usual way in (the URL, token and database from the environment, else the local sandbox).
+    ``token`` is a JWT for a multi-user server (or call :meth:`login`). ``db_path`` is the server's
+    ``invokeai.db`` for the read-only database monitor: ``"auto"`` finds it when the server runs on
+    this machine, a path names it, None turns it off; either way it is used only once proven to be
+    this server's (see :meth:`database`). All namespaces share one :class:`Transport`, so
     connections are reused across calls.
     """
 
@@ -46,11 +52,12 @@ class Client:
         token: str | None = None,
         timeout: float = 30.0,
         *,
-        db_path: str | os.PathLike[str] | None = None,
+        db_path: str | os.PathLike[str] | None = "auto",
     ) -> None:
-        self.url = (url or os.environ.get("INVOKEAI_URL") or DEFAULT_URL).rstrip("/")
+        self.url = server_url(url) or DEFAULT_URL
         self.transport = Transport(self.url, token=token, timeout=timeout)
-        self.db_path: str | None = str(db_path) if db_path is not None else None
+        self._db_setting = db_path
+        self._database: ServerDatabase | None = None
         self.models = Models(self.transport)
         self.workflows = Workflows(self.transport)
         self.boards = Boards(self.transport)
@@ -62,6 +69,24 @@ class Client:
         self.utilities = Utilities(self.transport)
         self.style_presets = StylePresets(self.transport)
         self._context: ServerContext | None = None
+
+    @classmethod
+    def from_env(
+        cls,
+        url: str | None = None,
+        *,
+        token: str | None = None,
+        db_path: str | os.PathLike[str] | None = "auto",
+        sandbox: str | Sandbox | Callable[[], Sandbox] | None = None,
+        timeout: float = 30.0,
+    ) -> Client:
+        """The client every entry point uses: ``url`` if given, else ``$INVOKEAI_URL`` (with
+        ``$INVOKEAI_TOKEN`` and ``$INVOKEAI_DB``), else the local sandbox, started if needed.
+
+        ``sandbox`` picks the sandbox when no URL is given: a name (default ``$INVOKEKIT_SANDBOX``,
+        else "default"), a started :class:`~invokekit.sandbox.Sandbox`, or a function returning one.
+        """
+        return client_from_env(cls, url, token=token, db_path=db_path, sandbox=sandbox, timeout=timeout)
 
     def __repr__(self) -> str:
         return f"Client(url={self.url!r})"

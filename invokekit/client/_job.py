@@ -77,10 +77,7 @@ class Job:
     def _monitor(self, monitor: str | Monitor, db_path: str | os.PathLike[str] | None) -> tuple[Monitor, bool]:
         if isinstance(monitor, Monitor):
             return monitor, False
-        from invokekit.monitors import make_monitor
-
-        path = db_path if db_path is not None else self.client.db_path
-        return make_monitor(monitor, self.client.transport, db_path=path, queue_id=self.queue_id), True
+        return self.client.monitor_for(monitor, queue_id=self.queue_id, db_path=db_path), True
 
     def wait(
         self,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from invokekit.errors import MonitorError
+from invokekit.errors import MonitorError, MonitorUnavailable
 from invokekit.monitors._api import ApiMonitor
 from invokekit.monitors._base import Monitor
 from invokekit.monitors._db import DbMonitor
@@ -28,8 +28,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("invokekit.monitors")
 
-MONITOR_NAMES = ("auto", "events", "db", "api")
-_BACKENDS = ("events", "db", "api")
+#: what to tell a user whose database monitor has no database to read
+PASS_DB_PATH = (
+    "pass the server's databases/invokeai.db as db_path= (the CLI's --db PATH, or $INVOKEAI_DB), or choose another "
+    "monitor (auto watches with events or the API)"
+)
+
+#: the backends, in the order ``auto`` prefers them
+BACKENDS = ("events", "db", "api")
+#: every name :func:`make_monitor` (the CLI's ``--monitor``, the panel, ``Job.wait``) accepts
+MONITOR_NAMES = ("auto", *BACKENDS)
 
 
 class MonitorFallbackWarning(UserWarning):
@@ -53,7 +61,7 @@ class AutoMonitor(TrackedMonitor):
         *,
         db_path: str | Path | None = None,
         queue_id: str = "default",
-        order: Sequence[str] = ("events", "db", "api"),
+        order: Sequence[str] = BACKENDS,
         events_url: str | None = None,
     ) -> None:
         super().__init__()
@@ -61,7 +69,7 @@ class AutoMonitor(TrackedMonitor):
         self.db_path = db_path
         self.queue_id = queue_id
         self.events_url = events_url
-        unknown = [n for n in order if n not in _BACKENDS]
+        unknown = [n for n in order if n not in BACKENDS]
         if unknown or not order:
             raise MonitorError(f"unknown backend(s) {unknown} in order {list(order)}; use events, db, api")
         #: the backends tried, in order ("db" only when ``db_path`` is given)
@@ -129,6 +137,6 @@ def make_monitor(
         return AutoMonitor(transport, queue_id=queue_id, order=("events", "api"))
     if key == "db":
         if db_path is None:
-            raise MonitorError("needs the path of the server's databases/invokeai.db (db_path)", backend="db")
+            raise MonitorUnavailable(f"no database to read; {PASS_DB_PATH}", backend="db")
         return AutoMonitor(transport, db_path=db_path, queue_id=queue_id, order=("db", "api"))
     raise MonitorError(f"unknown monitor {name!r}; choose one of {', '.join(MONITOR_NAMES)}")

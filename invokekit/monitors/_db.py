@@ -31,33 +31,13 @@ from typing import TYPE_CHECKING, Any
 from invokekit.errors import MonitorError
 from invokekit.monitors._api import MAX_IDS_PER_REQUEST, _raise_missing, queue_of
 from invokekit.monitors._base import StatusUpdate
+from invokekit.monitors._dbfile import REQUIRED_COLUMNS, WatchConnection, db_error, open_queue_db
 from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker
 
 if TYPE_CHECKING:
     from invokekit.api._transport import Transport
 
-#: columns the monitor reads; a database without them is not one it understands
-REQUIRED_COLUMNS = (
-    "item_id",
-    "status",
-    "error_type",
-    "error_message",
-    "error_traceback",
-    "created_at",
-    "started_at",
-    "completed_at",
-    "batch_id",
-    "session_id",
-)
-_OPTIONAL_COLUMNS = ("status_sequence",)
 _SQL_CHUNK = 900  # without json_each: stay under SQLite's historical limit of 999 bound parameters
-
-
-class _WatchConnection(sqlite3.Connection):
-    """The monitor's read-only connection; remembers the ``PRAGMA data_version`` it last saw
-    (the value is per connection, so it lives with the connection)."""
-
-    seen_version: int | None = None
 
 
 class DbMonitor(TrackedMonitor):
@@ -104,40 +84,13 @@ class DbMonitor(TrackedMonitor):
         self.connect().close()  # fail now, with a clear message, rather than mid-wait
 
     def _error(self, message: str) -> MonitorError:
-        return MonitorError(f"{message} (database {str(self.db_path)!r})", backend=self.name)
+        return db_error(message, self.db_path)
 
     # --- connection ---------------------------------------------------------------------------
 
     def connect(self) -> sqlite3.Connection:
         """Open a read-only, query-only connection and check the schema; the caller closes it."""
-        if not self.db_path.is_file():
-            raise self._error("the database file does not exist")
-        uri = f"{self.db_path.resolve().as_uri()}?mode=ro"
-        try:
-            conn = sqlite3.connect(uri, uri=True, timeout=0.2, check_same_thread=False, factory=_WatchConnection)
-        except sqlite3.Error as exc:
-            raise self._error(f"cannot open it read-only: {exc}") from exc
-        try:
-            conn.execute("PRAGMA query_only = 1")
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(session_queue)")}
-        except sqlite3.Error as exc:
-            conn.close()
-            raise self._error(f"cannot read it: {exc}") from exc
-        if not columns:
-            conn.close()
-            raise self._error("it has no session_queue table; is this InvokeAI's invokeai.db?")
-        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-        if missing:
-            conn.close()
-            raise self._error(
-                f"its session_queue table lacks column(s) {', '.join(missing)}; "
-                "an InvokeAI version this monitor does not know"
-            )
-        self._columns = REQUIRED_COLUMNS + tuple(c for c in _OPTIONAL_COLUMNS if c in columns)
-        try:
-            conn.execute("SELECT value FROM json_each('[1]')").fetchall()
-        except sqlite3.OperationalError:  # an SQLite built without JSON: bind the ids one by one
-            self._json_ids = False
+        conn, self._columns, self._json_ids = open_queue_db(self.db_path)
         return conn
 
     def committed(self, conn: sqlite3.Connection) -> bool:
@@ -150,7 +103,7 @@ class DbMonitor(TrackedMonitor):
         finally:
             self._count(began)
         seen = getattr(conn, "seen_version", None)
-        if isinstance(conn, _WatchConnection):
+        if isinstance(conn, WatchConnection):
             conn.seen_version = version
         return seen is None or version != seen
 

@@ -105,8 +105,12 @@ class Layout:
     def models_log(self) -> Path:
         return self.models_dir / "build.log"
 
+    @property
+    def sandboxes_dir(self) -> Path:
+        return self.cache / "sandboxes"
+
     def sandbox_dir(self, name: str) -> Path:
-        return self.cache / "sandboxes" / name
+        return self.sandboxes_dir / name
 
     def root(self, name: str) -> Path:
         return self.sandbox_dir(name) / "root"
@@ -118,4 +122,4 @@ class Layout:
         return self.sandbox_dir(name) / "server.log"
 
     def sandbox_lock(self, name: str) -> Path:
-        return self.cache / "sandboxes" / f"{name}.lock"
+        return self.sandboxes_dir / f"{name}.lock"

@@ -17,6 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from invokekit import _procfs
 from invokekit._files import write_text_atomic
 from invokekit.api import App, Transport
 from invokekit.errors import SandboxError, ServerError
@@ -151,14 +152,6 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def _cmdline(pid: int) -> list[str] | None:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return [a.decode("utf-8", "replace") for a in fh.read().split(b"\0") if a]
-    except OSError:
-        return None
-
-
 def _serves(argv: list[str], root: Path) -> bool:
     return any(a.endswith("invokeai-web") for a in argv) and str(root) in argv
 
@@ -167,9 +160,9 @@ def is_server_of(pid: int, root: Path) -> bool:
     """True if ``pid`` is an ``invokeai-web`` serving ``root`` (guards against a reused pid)."""
     if not pid_alive(pid):
         return False
-    if not Path("/proc/self").exists():
+    if not _procfs.available():
         return True  # no /proc to look at (not Linux): trust the state file
-    argv = _cmdline(pid)
+    argv = _procfs.cmdline(pid)
     return argv is not None and _serves(argv, root)
 
 
@@ -177,11 +170,11 @@ def servers_of(root: Path) -> list[int]:
     """Pids of every live ``invokeai-web`` serving ``root``, found in /proc (empty without /proc)."""
     proc = Path("/proc")
     found = []
-    if not (proc / "self").exists():
+    if not _procfs.available():
         return found
     for entry in proc.iterdir():
         if entry.name.isdigit():
-            argv = _cmdline(int(entry.name))
+            argv = _procfs.cmdline(int(entry.name))
             if argv and _serves(argv, root) and pid_alive(int(entry.name)):
                 found.append(int(entry.name))
     return found

@@ -18,7 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from invokekit.api._items import CANCELED, COMPLETED, FAILED
-from invokekit.monitors import StatusUpdate
+from invokekit.monitors import MONITOR_NAMES, StatusUpdate
 from invokekit.widgets._choices import model_field_accepts, model_options, scheduler_names
 from invokekit.widgets._controls import (
     Control,
@@ -30,15 +30,16 @@ from invokekit.widgets._controls import (
 )
 from invokekit.widgets._render import decode_data_url, error_html, image_widget, status_html, timings_html
 
-MONITORS = ("auto", "events", "db", "api")
+MONITORS = MONITOR_NAMES  # the panel offers every monitor the library knows
 
 
 class GenerationPanel(widgets.VBox):
     """Prompt, size, steps, CFG, scheduler, seed, model, monitor; Generate/Cancel; live preview; gallery.
 
     ``workflow`` is an :class:`invokekit.Workflow` (or a file, dict or library name to load);
-    ``client`` an :class:`invokekit.Client` (default: ``Client()``, i.e. ``$INVOKEAI_URL``).
-    ``db_path`` lets the ``db`` monitor read the server's database (default: the client's);
+    ``client`` an :class:`invokekit.Client` (default: :meth:`Client.from_env`: ``$INVOKEAI_URL``,
+    else the local sandbox). ``db_path`` lets the ``db`` monitor read the server's database
+    (default: the client's);
     ``out_dir`` is where result images are downloaded (default: a temporary directory). The
     "random" seed toggle starts on when the workflow draws its seed from a random node.
 
@@ -60,7 +61,7 @@ class GenerationPanel(widgets.VBox):
         if client is None:
             from invokekit.client import Client
 
-            client = Client()
+            client = Client.from_env()
         if isinstance(workflow, str | os.PathLike | Mapping):
             workflow = client.workflow(workflow)  # a file, a dict, or a name in the server's library
         self.workflow = workflow
@@ -208,6 +209,7 @@ class GenerationPanel(widgets.VBox):
         try:
             workflow = self.workflow.copy()
             workflow.set(**values)
+            self.client.monitor_for(monitor, db_path=self.db_path).close()  # one that cannot work: refused now
             self.job = self.client.submit(workflow)
             if self._cancel_requested.is_set():
                 self.job.cancel()

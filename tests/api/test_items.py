@@ -20,7 +20,7 @@ from invokekit.api import STATUSES, TERMINAL, QueueItem
 from invokekit.api._items import parse_server_time, status_stage
 from invokekit.client import Client
 from invokekit.monitors import DbMonitor, StatusUpdate
-from invokekit.monitors._db import REQUIRED_COLUMNS
+from invokekit.monitors._dbfile import REQUIRED_COLUMNS
 from invokekit.results import ItemResult, item_result
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "invokeai-6.14.2"

@@ -104,3 +104,14 @@ def test_sweeps_and_scale_results(bench_out: Path, invokeai_sandbox: Any) -> Non
         counts = transport.get_json("/api/v1/queue/default/counts_by_destination", destination=destination)
         assert counts["pending"] == counts["canceled"] == counts["completed"] == 0, counts
     assert transport.get_json("/api/v1/queue/default/status")["processor"]["is_started"] is True
+
+
+def test_a_database_that_is_not_the_servers_is_refused_before_anything_runs(
+    invokeai_sandbox: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    wrong = tmp_path / "nope.db"
+    code = main(["bench", "--quick", "--url", invokeai_sandbox.url, "--db", str(wrong), "--out", str(out)])
+    assert code == 2
+    assert "cannot measure the SQLite backend" in capsys.readouterr().err
+    assert not out.exists()

@@ -15,7 +15,7 @@ import pytest
 from invokekit.client import Transport
 from invokekit.errors import MonitorError, ServerUnavailable
 from invokekit.monitors import AutoMonitor, DbMonitor, MonitorFallbackWarning, StatusUpdate, make_monitor
-from invokekit.monitors._db import REQUIRED_COLUMNS
+from invokekit.monitors._dbfile import REQUIRED_COLUMNS
 
 pytestmark = pytest.mark.server
 

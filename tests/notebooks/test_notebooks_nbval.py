@@ -2,9 +2,9 @@
 
 Each notebook is checked by nbval (``pytest --nbval``) in a child pytest, so the project's plain
 ``pytest`` (``testpaths = ["tests"]``) runs them without the whole suite having to be collected
-with ``--nbval``. ``INVOKEAI_URL`` is removed from the child's environment: the notebooks then
-take the path a reader takes on a fresh machine, ``Sandbox().up()``, which reuses the sandbox
-this session's ``invokeai_sandbox`` fixture keeps running.
+with ``--nbval``. ``INVOKEAI_URL`` is removed from the child's environment: the notebooks'
+``Client.from_env()`` then takes the path a reader takes on a fresh machine, the local sandbox,
+and reuses the one this session's ``invokeai_sandbox`` fixture keeps running.
 """
 
 from __future__ import annotations
