@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # what editors and type checkers see instead of the lazy name
 _LAZY: dict[str, str] = {
     "Sandbox": "invokekit.sandbox",
     "Workflow": "invokekit.workflow",
+    "Batch": "invokekit.workflow",
     "Parameter": "invokekit.workflow",
     "ServerContext": "invokekit.workflow",
     "Client": "invokekit.client",

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from invokekit.api._items import TERMINAL
+from invokekit.api._lookup import matching_models
 from invokekit.sandbox._layout import MODEL_NAMES
+from invokekit.workflow import Batch
 
 #: what the SDXL benchmarks run: InvokeAI's shipped workflow on the sandbox's tiny models
 SDXL_WORKFLOW = "Text to Image - SDXL"
@@ -46,48 +48,28 @@ def stats(values: Iterable[float | None]) -> dict[str, float | int | None]:
     }
 
 
-def model_free_graph(value: int = 0, size: int = 64) -> dict[str, Any]:
-    """A graph that runs without any model (integer -> add -> blank image -> blur -> resize).
+def model_free_graph(value: int = 0, size: int = 64) -> Batch:
+    """A graph that runs without any model (integer -> add -> blank image -> blur -> resize), as a
+    :class:`Batch` (``.set("w.value", n)`` changes its one input).
 
     Used where generation is not what is measured. Every node has ``use_cache: false``, so two
     submissions of the same graph both run instead of being served from the server's cache.
     """
-    nodes: dict[str, dict[str, Any]] = {
-        "w": {"type": "integer", "value": value},
-        "add": {"type": "add", "a": 0, "b": size},
-        "blank": {"type": "blank_image", "width": size, "height": size, "mode": "RGB", "is_intermediate": True},
-        "blur": {"type": "img_blur", "radius": 1.0, "blur_type": "gaussian", "is_intermediate": True},
-        "resize": {"type": "img_resize", "width": size, "height": size, "resample_mode": "bicubic"},
-    }
-    for node_id, node in nodes.items():
-        node.update(id=node_id, use_cache=False)
-    nodes["resize"]["is_intermediate"] = False
-    edges = [
-        (("w", "value"), ("add", "a")),
-        (("blank", "image"), ("blur", "image")),
-        (("blur", "image"), ("resize", "image")),
-    ]
-    return {
-        "id": "invokekit-bench-model-free",
-        "nodes": nodes,
-        "edges": [
-            {"source": {"node_id": s, "field": sf}, "destination": {"node_id": d, "field": df}}
-            for (s, sf), (d, df) in edges
-        ],
-    }
+    graph = Batch({"id": "invokekit-bench-model-free"}, origin="invokekit-bench", destination="invokekit-bench")
+    graph.add_node("w", "integer", value=value, use_cache=False)
+    graph.add_node("add", "add", a=0, b=size, use_cache=False)
+    graph.add_node("blank", "blank_image", width=size, height=size, mode="RGB", is_intermediate=True, use_cache=False)
+    graph.add_node("blur", "img_blur", radius=1.0, blur_type="gaussian", is_intermediate=True, use_cache=False)
+    graph.add_node("resize", "img_resize", width=size, height=size, resample_mode="bicubic", is_intermediate=False,
+                   use_cache=False)
+    return graph.add_edge("w", "value", "add", "a").add_edge("blank", "image", "blur", "image").add_edge(
+        "blur", "image", "resize", "image")
 
 
-def model_free_batch(values: Sequence[int], size: int = 64) -> dict[str, Any]:
-    """An ``enqueue_batch`` batch of the model-free graph, one queue item per value (a sweep)."""
-    batch: dict[str, Any] = {
-        "graph": model_free_graph(values[0] if values else 0, size),
-        "runs": 1,
-        "origin": "invokekit-bench",
-        "destination": "invokekit-bench",
-    }
-    if len(values) > 1:
-        batch["data"] = [[{"node_path": "w", "field_name": "value", "items": list(values)}]]
-    return batch
+def model_free_batch(values: Sequence[int], size: int = 64) -> Batch:
+    """The model-free graph as a batch of one queue item per value (a sweep of its input)."""
+    batch = model_free_graph(values[0] if values else 0, size)
+    return batch.sweep("w.value", list(values)) if len(values) > 1 else batch
 
 
 def resolve_graph(client: Any, graph: str = "auto") -> str:
@@ -100,8 +82,7 @@ def resolve_graph(client: Any, graph: str = "auto") -> str:
     if graph not in ("auto", "sdxl", "model-free"):
         raise ValueError(f"graph must be 'auto', 'sdxl' or 'model-free', not {graph!r}")
     if graph == "auto":
-        names = {m.get("name") for m in client.models.list()}
-        return "sdxl" if SDXL_MODELS["main"] in names else "model-free"
+        return "sdxl" if matching_models(client.models.list(), SDXL_MODELS["main"], types=["main"]) else "model-free"
     return graph
 
 
@@ -113,19 +94,20 @@ def bench_workflow(client: Any, *, size: int = 64, steps: int = 1) -> Any:
 
 
 def bench_batch(client: Any, kind: str, values: Sequence[int], *, size: int = 64, steps: int = 1,
-                destination: str | None = None, workflow: Any = None) -> dict[str, Any]:
-    """A ready ``enqueue_batch`` batch of ``len(values)`` items (seeds, or the model-free graph's value).
+                destination: str | None = None, workflow: Any = None) -> Batch:
+    """A ready batch of ``len(values)`` items (seeds, or the model-free graph's value).
 
-    Built before anything is timed, so ``client.submit(batch)`` measures submitting only.
-    ``destination`` tags the items so that :func:`discard` can delete exactly these afterwards.
+    Built (and, for sdxl, pre-flighted) before anything is timed, so ``client.submit(batch)``
+    measures submitting only. ``destination`` tags the items so that :func:`discard` can delete
+    exactly these afterwards.
     """
     if kind == "sdxl":
         wf = workflow if workflow is not None else bench_workflow(client, size=size, steps=steps)
-        batch = dict(wf.to_batch(context=client.context(), sweep={"seed": list(values)}))
+        batch = client.prepare(wf, sweep={"seed": list(values)})
     else:
         batch = model_free_batch(values, size)
     if destination:
-        batch["destination"] = destination
+        batch.destination = destination
     return batch
 
 

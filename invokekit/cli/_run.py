@@ -1,9 +1,10 @@
 """``invokekit run`` and ``invokekit resume``: a workflow goes in, images and timings come out.
 
-``run`` loads a workflow (a file, or a name/id in the server's library), applies ``--set`` /
-``--model`` / ``--sweep``, checks it against the server (nothing is sent when it would be
-rejected), submits it as one batch (recorded in a journal first), watches it with the chosen
-monitor, downloads the output images and prints per-stage timings. ``resume`` picks up every
+``run`` parses its arguments and hands them to :meth:`Client.submit`, which loads the workflow (a
+file, or a name/id in the server's library), applies ``--set`` / ``--model`` / ``--sweep`` (typed
+by the fields they go to), checks it against the server (nothing is sent when it would be
+rejected) and submits it as one batch (recorded in a journal first); ``run`` then watches it with
+the chosen monitor, downloads the output images and prints per-stage timings. ``resume`` picks up every
 unfinished batch of a journal (e.g. after a crash) and finishes watching and downloading.
 
 A JSON file holding a raw API graph, a batch, or an enqueue request body is accepted too; its
@@ -21,7 +22,7 @@ from typing import Any
 from invokekit.api._items import COMPLETED, FAILED
 from invokekit.cli import split_assignment
 from invokekit.client import Client, Job
-from invokekit.errors import InvokekitError, ParameterError, WorkflowError
+from invokekit.errors import InvokekitError, ParameterError
 from invokekit.monitors import MONITOR_NAMES
 from invokekit.results import ItemResult, Journal, Timings, read_journal
 
@@ -119,40 +120,6 @@ def _report(args: argparse.Namespace, batch_id: str, results: list[ItemResult], 
 # --- run -----------------------------------------------------------------------------------------
 
 
-def _raw_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _load(client: Client, source: str) -> tuple[Any, bool]:
-    """The workflow (or raw graph/batch dict) named by ``source``, and whether it is raw."""
-    path = Path(source)
-    if path.is_file():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise WorkflowError(f"not valid JSON ({exc})", file=source) from exc
-        if isinstance(data, dict) and isinstance(data.get("batch"), dict):
-            return data["batch"], True  # an enqueue request body
-        if isinstance(data, dict) and ("graph" in data or isinstance(data.get("nodes"), dict)):
-            return data, True
-    return client.workflow(source), False
-
-
-def _apply_raw_sets(source: dict[str, Any], sets: dict[str, Any]) -> None:
-    graph = source.get("graph", source)
-    for key, value in sets.items():
-        node_id, _, field = key.rpartition(".")
-        node = graph.get("nodes", {}).get(node_id)
-        if node is None or not field:
-            raise ParameterError(
-                f"unknown parameter {key!r} (raw graphs take node_id.field)", candidates=list(graph.get("nodes", {}))
-            )
-        node[field] = value
-
-
 def _sweep_texts(name: str, value: str) -> list[str]:
     """``V1,V2,...``, or a JSON list (for values that contain commas): ``'["a, b", "c"]'``."""
     if value.lstrip().startswith("["):
@@ -164,46 +131,17 @@ def _sweep_texts(name: str, value: str) -> list[str]:
     return value.split(",")
 
 
-def _sweep_values(workflow: Any, name: str, texts: list[str]) -> list[Any]:
-    """Sweep values typed like the parameter: JSON numbers where the field takes them, else text."""
-    parsed = [_raw_value(t) for t in texts]
-    try:
-        for value in parsed:
-            workflow.copy().set({name: value})
-    except ParameterError:
-        return list(texts)
-    return parsed
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    timings = Timings()
-    client = _connect(args)
-    with timings.stage("load"):
-        source, raw = _load(client, args.workflow)
-    sets = dict(split_assignment(s, "--set") for s in args.sets)
+    sets = {"model": args.model} if args.model else {}
+    sets.update(split_assignment(s, "--set") for s in args.sets)
     sweep = {name: _sweep_texts(name, value) for name, value in (split_assignment(s, "--sweep") for s in args.sweep)}
-    with timings.stage("customize"):
-        if raw:
-            sets = {k: _raw_value(v) for k, v in sets.items()}
-            if args.model:
-                raise ParameterError("--model needs a workflow; set the model field of a raw graph with --set")
-            _apply_raw_sets(source, sets)
-            sweep_values: dict[str, list[Any]] = {k: [_raw_value(v) for v in vs] for k, vs in sweep.items()}
-        else:
-            if args.model:
-                source.set_text("model", args.model)
-            for name, text in sets.items():
-                source.set_text(name, text)
-            sweep_values = {name: _sweep_values(source, name, texts) for name, texts in sweep.items()}
-    with timings.stage("convert"):
-        if not raw:
-            source.check(client.context())  # pre-flight: refuse before anything is sent
+    client = _connect(args)
     client.monitor_for(args.monitor).close()  # a monitor that cannot work is refused before anything is sent
     out = Path(args.out)
     journal = Journal(args.journal or out / "invokekit-journal.jsonl", out_dir=out.absolute())
-    job = client.submit(
-        source, runs=args.runs, sweep=sweep_values or None, board=args.board, journal=journal, timings=timings
-    )
+    # one library call: load, set, type the sweep, convert once, pre-flight, journal, POST once
+    job = client.submit(args.workflow, runs=args.runs, sweep=sweep or None, board=args.board, journal=journal,
+                        sets=sets, text=True)
     _say(args, f"submitted batch {job.batch_id}: {len(job.item_ids)} item(s) {job.item_ids} to {client.url}")
     return _finish(args, job, out)
 

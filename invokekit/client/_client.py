@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,13 +25,14 @@ from invokekit.api import (
 from invokekit.client._dbpath import DatabaseMethods, ServerDatabase
 from invokekit.client._env import client_from_env, server_url
 from invokekit.client._job import Job
-from invokekit.client._submit import enqueue_once, find_batch_items, prepare_batch
-from invokekit.errors import GraphRejected, InvokekitError, ServerError
+from invokekit.client._submit import enqueue_once, find_batch_items, with_labels
+from invokekit.errors import GraphRejected, ServerError
 from invokekit.results import Journal, Timings, read_journal
 
 if TYPE_CHECKING:  # imported when used: converting workflows is not needed to watch or download
+    from invokekit.client._prepare import Source
     from invokekit.sandbox import Sandbox
-    from invokekit.workflow import ServerContext, Workflow
+    from invokekit.workflow import Batch, ServerContext, Workflow
 
 
 class Client(DatabaseMethods):
@@ -120,6 +121,7 @@ class Client(DatabaseMethods):
                 models=self.models.list(),
                 boards=self.boards.list(),
                 image_exists=self._image_exists,
+                fetch_boards=self.boards.list,  # a board made after this is found (one lookup more)
             )
         return self._context
 
@@ -147,9 +149,34 @@ class Client(DatabaseMethods):
 
     # --- jobs -------------------------------------------------------------------------------------
 
+    def load(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> Workflow | Batch:
+        """What ``source`` holds: a workflow (file, dict, or library id/name) as a :class:`Workflow`;
+        an API graph, a batch or an enqueue request body (a JSON file or a dict) as a :class:`Batch`."""
+        from invokekit.client._prepare import load_source
+
+        return load_source(self, source)
+
+    def prepare(
+        self,
+        source: Source,
+        runs: int = 1,
+        sweep: Mapping[str, Sequence[Any]] | None = None,
+        board: str | None = None,
+        *,
+        sets: Mapping[str, Any] | None = None,
+        text: bool = False,
+        check: bool | None = None,
+        timings: Timings | None = None,
+    ) -> Batch:
+        """The :class:`Batch` :meth:`submit` would send, checked, without sending it."""
+        from invokekit.client._prepare import prepare_batch
+
+        return prepare_batch(self, source, runs=runs, sweep=sweep, board=board, sets=sets, text=text, check=check,
+                             timings=timings)
+
     def submit(
         self,
-        workflow_or_graph: Any,
+        source: Source,
         runs: int = 1,
         sweep: Mapping[str, Sequence[Any]] | None = None,
         board: str | None = None,
@@ -157,50 +184,56 @@ class Client(DatabaseMethods):
         prepend: bool = False,
         journal: str | os.PathLike[str] | Journal | None = None,
         *,
+        sets: Mapping[str, Any] | None = None,
+        text: bool = False,
+        check: bool | None = None,
         timings: Timings | None = None,
     ) -> Job:
-        """Enqueue a Workflow, an API graph or a batch dict as ONE batch, exactly once.
+        """Enqueue a workflow, a :class:`Batch`, an API graph or batch dict, as ONE batch, exactly once.
 
-        ``sweep`` maps parameter names (or ``"node_id.field"`` for raw graphs) to value lists; the
-        server expands them (a product over parameters), so N variants are still one request.
-        ``journal`` (a path or :class:`Journal`) records the submission before the POST, so a
-        crashed process can be resumed. ``timings`` continues an existing :class:`Timings`.
+        ``source`` may also be a workflow file, a library id or name, or a JSON file of API JSON
+        (see :meth:`load`). ``sets`` sets parameters first, on a copy (by friendly name for a
+        workflow, ``"node_id.field"`` otherwise); with ``text=True`` the values of ``sets`` and
+        ``sweep`` are command-line text, typed by the field they go to. ``sweep`` maps names to
+        value lists; the server expands them (a product over names), so N variants are still one
+        request. ``board`` (a name or an id) is looked up on the server once.
+
+        Nothing is sent when the server would refuse the batch: a workflow is pre-flighted against
+        the server's schema and models (:class:`PreflightError` listing every problem) unless
+        ``check=False``; ``check=True`` pre-flights an API graph or batch too (else the server's own
+        validation answers for it, as :class:`GraphRejected`). ``journal`` (a path or
+        :class:`Journal`) records the submission before the POST, so a crashed process can be
+        resumed. ``timings`` continues an existing :class:`Timings`.
         """
         timings = timings or Timings()
         log = journal if isinstance(journal, Journal) or journal is None else Journal(journal)
-        with timings.stage("convert"):
-            needs_context = hasattr(workflow_or_graph, "to_batch") or bool(board)
-            context = self.context() if needs_context else None
-            board_id = self.boards.resolve(board) if board else None
-            prepared = prepare_batch(workflow_or_graph, context=context, runs=runs, sweep=sweep, board_id=board_id)
+        batch = self.prepare(source, runs, sweep, board, sets=sets, text=text, check=check, timings=timings)
+        batch_id = str(uuid.uuid4())
+        output_nodes = batch.output_nodes
+        labels = {n: batch.labels[n] for n in output_nodes if n in batch.labels}
         if log is not None:
-            log.submitted(
-                prepared.batch_id,
-                url=self.url,
-                queue_id=queue_id,
-                output_nodes=prepared.output_nodes,
-                labels=prepared.labels,
-            )
+            log.submitted(batch_id, url=self.url, queue_id=queue_id, output_nodes=output_nodes, labels=labels)
         with timings.stage("submit"):
             try:
                 item_ids, recovered = enqueue_once(
-                    self.transport, self.queue, prepared.batch, queue_id=queue_id, prepend=prepend
+                    self.transport, self.queue, batch.body(batch_id), queue_id=queue_id,
+                    prepend=prepend or batch.prepend,
                 )
             except Exception as exc:
                 if log is not None:
-                    log.failed_submit(prepared.batch_id, f"{type(exc).__name__}: {exc}")
-                if isinstance(exc, GraphRejected) and hasattr(workflow_or_graph, "node_label"):
-                    raise _with_labels(exc, workflow_or_graph) from exc
+                    log.failed_submit(batch_id, f"{type(exc).__name__}: {exc}")
+                if isinstance(exc, GraphRejected) and batch.labels:
+                    raise with_labels(exc, batch.labels) from exc
                 raise
         if log is not None:
-            log.enqueued(prepared.batch_id, item_ids, recovered=recovered)
+            log.enqueued(batch_id, item_ids, recovered=recovered)
         return Job(
             self,
-            batch_id=prepared.batch_id,
+            batch_id=batch_id,
             item_ids=item_ids,
             queue_id=queue_id,
-            output_nodes=prepared.output_nodes,
-            labels=prepared.labels,
+            output_nodes=output_nodes,
+            labels=labels,
             timings=timings,
             journal=log,
         )
@@ -257,20 +290,6 @@ class Client(DatabaseMethods):
             job.out_dir = entry.out_dir
             jobs.append(job)
         return jobs
-
-
-def _with_labels(exc: GraphRejected, workflow: Any) -> GraphRejected:
-    """The same rejection, with each problem's node named by its label in the workflow."""
-
-    def label(node_id: str) -> str | None:
-        try:
-            return str(workflow.node_label(node_id))
-        except InvokekitError:
-            return None
-
-    problems = [replace(p, node_label=p.node_label or label(p.node_id)) for p in exc.problems]
-    message = str(exc).split("\n", 1)[0]
-    return GraphRejected(message, problems=problems, status=exc.status, detail=exc.detail, url=exc.url)
 
 
 __all__ = ["Client"]

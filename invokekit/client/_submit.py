@@ -1,4 +1,4 @@
-"""Turning what the user gives into one batch, and enqueuing it exactly once.
+"""Enqueuing a batch exactly once (the batch itself is built by :class:`invokekit.workflow.Batch`).
 
 The client picks the ``batch_id`` itself, so that when the enqueue POST fails in flight (the
 connection is reset, or the response never comes) it can ask the server whether that very batch
@@ -8,106 +8,23 @@ when the server, asked several times, still has no such batch is it sent again (
 
 from __future__ import annotations
 
-import copy
 import time
-import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from invokekit.api import Queue, Transport
-from invokekit.errors import ServerUnavailable, WorkflowError
-from invokekit.results import default_output_nodes
+from invokekit.errors import GraphRejected, ServerUnavailable
 
 #: how long to keep asking the server about a batch whose enqueue response was lost
 RECOVERY_WINDOW = 5.0
 
 
-@dataclass
-class PreparedBatch:
-    """A batch ready to POST, with what is needed later to pick the results out."""
-
-    batch: dict[str, Any]
-    output_nodes: list[str] | None
-    labels: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def batch_id(self) -> str:
-        return str(self.batch["batch_id"])
-
-
-def sweep_data(sweep: Mapping[str, Sequence[Any]]) -> list[list[dict[str, Any]]]:
-    """A raw-graph sweep ``{"node_id.field": [values]}`` as ``batch.data`` (a product of lists)."""
-    data: list[list[dict[str, Any]]] = []
-    for key, values in sweep.items():
-        node_path, sep, field_name = str(key).rpartition(".")
-        if not sep or not node_path or not field_name:
-            raise WorkflowError(f"sweep key {key!r} must be 'node_id.field' for a raw graph", field=str(key))
-        data.append([{"node_path": node_path, "field_name": field_name, "items": list(values)}])
-    return data
-
-
-def _workflow_labels(workflow: Mapping[str, Any] | None) -> dict[str, str]:
-    """Node labels from an editor workflow embedded in a batch (empty when there is none)."""
-    labels: dict[str, str] = {}
-    for node in (workflow or {}).get("nodes") or []:
-        data = node.get("data") if isinstance(node, Mapping) else None
-        if isinstance(data, Mapping) and data.get("id") and data.get("label"):
-            labels[str(data["id"])] = str(data["label"])
-    return labels
-
-
-def _set_board(graph: dict[str, Any], board_id: str, schema: Mapping[str, Any] | None) -> None:
-    """Send the images of every output node that takes a ``board`` to that board."""
-    schemas = ((schema or {}).get("components") or {}).get("schemas") or {}
-    takes_board = {
-        (s.get("properties") or {}).get("type", {}).get("default")
-        for s in schemas.values()
-        if isinstance(s, Mapping) and "board" in (s.get("properties") or {})
-    }
-    for node in graph.get("nodes", {}).values():
-        if not node.get("is_intermediate", False) and (node.get("type") in takes_board or "board" in node):
-            node["board"] = {"board_id": board_id}
-
-
-def prepare_batch(
-    source: Any,
-    *,
-    context: Any,
-    runs: int = 1,
-    sweep: Mapping[str, Sequence[Any]] | None = None,
-    board_id: str | None = None,
-) -> PreparedBatch:
-    """Build the batch for ``source``: a Workflow, an API graph dict, or a batch dict.
-
-    ``context`` is a :class:`~invokekit.workflow.ServerContext` (workflows need it to convert).
-    """
-    if hasattr(source, "to_batch"):
-        batch = dict(source.to_batch(context=context, runs=runs, sweep=dict(sweep) if sweep else None, board=board_id))
-        output_nodes = list(source.output_nodes)
-        labels = {node_id: source.node_label(node_id) for node_id in output_nodes}
-        batch.pop("batch_id", None)
-    elif isinstance(source, Mapping) and "graph" in source:
-        batch = copy.deepcopy(dict(source))
-        if runs != 1:
-            batch["runs"] = runs
-        if sweep:
-            batch["data"] = list(batch.get("data") or []) + sweep_data(sweep)
-        output_nodes = default_output_nodes(batch["graph"])
-        labels = _workflow_labels(batch.get("workflow"))
-    elif isinstance(source, Mapping) and "nodes" in source:
-        batch = {"graph": copy.deepcopy(dict(source)), "runs": runs, "origin": "invokekit", "destination": "invokekit"}
-        if sweep:
-            batch["data"] = sweep_data(sweep)
-        output_nodes = default_output_nodes(batch["graph"])
-        labels = {}
-    else:
-        raise WorkflowError(f"cannot submit a {type(source).__name__}: expected a Workflow, a graph or a batch dict")
-    if board_id and not hasattr(source, "to_batch"):
-        _set_board(batch["graph"], board_id, getattr(context, "schema", None))
-    batch.setdefault("graph", {}).setdefault("id", str(uuid.uuid4()))
-    batch["batch_id"] = str(uuid.uuid4())
-    return PreparedBatch(batch=batch, output_nodes=output_nodes, labels=labels)
+def with_labels(exc: GraphRejected, labels: Mapping[str, str]) -> GraphRejected:
+    """The same rejection, with each problem's node named by its label (``labels``: node id -> label)."""
+    problems = [replace(p, node_label=p.node_label or labels.get(p.node_id)) for p in exc.problems]
+    message = str(exc).split("\n", 1)[0]
+    return GraphRejected(message, problems=problems, status=exc.status, detail=exc.detail, url=exc.url)
 
 
 def find_batch_items(queue: Queue, batch_id: str, queue_id: str) -> list[int]:
@@ -174,4 +91,4 @@ def _recover(queue: Queue, batch_id: str, queue_id: str, window: float, lost: Se
         time.sleep(0.5)
 
 
-__all__ = ["PreparedBatch", "enqueue_once", "find_batch_items", "prepare_batch", "sweep_data"]
+__all__ = ["enqueue_once", "find_batch_items", "with_labels"]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from invokekit.api._items import QueueItem
+from invokekit.workflow._api_json import graph_output_nodes
 
 
 @dataclass
@@ -68,10 +69,8 @@ class ItemResult(QueueItem):
         }
 
 
-def default_output_nodes(graph: Mapping[str, Any]) -> list[str]:
-    """Nodes of an API graph that keep their results (``is_intermediate`` false, the default)."""
-    nodes = graph.get("nodes") or {}
-    return [node_id for node_id, node in nodes.items() if not node.get("is_intermediate", False)]
+#: nodes of an API graph that keep their results (the fact lives with the graph object)
+default_output_nodes = graph_output_nodes
 
 
 def _images_of(output: Any) -> list[dict[str, Any]]:

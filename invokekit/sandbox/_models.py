@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from invokekit.api import Models, Transport
+from invokekit.api._lookup import matching_models
 from invokekit.errors import SandboxError
 from invokekit.sandbox._tiny import TinyModel
 
@@ -29,7 +30,7 @@ def installed_models(transport: Transport) -> list[dict[str, Any]]:
 
 
 def _find(models: list[dict[str, Any]], name: str, model_type: str) -> dict[str, Any] | None:
-    return next((m for m in models if m.get("name") == name and m.get("type") == model_type), None)
+    return next(iter(matching_models(models, name, types=[model_type])), None)
 
 
 def _recorded_path(record: dict[str, Any]) -> Path | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from invokekit.api._lookup import fitting_models
+
 #: the invocation whose ``scheduler`` enum is InvokeAI's list of schedulers
 _SCHEDULER_SCHEMA = "DenoiseLatentsInvocation"
 
@@ -39,14 +41,9 @@ def model_options(
 
     Sorted, without duplicates, so the dropdown is stable from run to run.
     """
-    types = {model_type} if isinstance(model_type, str) else set(model_type)
-    bases = None if base is None else ({base} if isinstance(base, str) else set(base))
-    names = {
-        str(m["name"])
-        for m in models
-        if m.get("type") in types and "name" in m and (bases is None or m.get("base") in bases)
-    }
-    return sorted(names)
+    types = [model_type] if isinstance(model_type, str) else list(model_type)
+    bases = None if base is None else ([base] if isinstance(base, str) else list(base))
+    return sorted({str(m["name"]) for m in fitting_models(models, types, bases) if "name" in m})
 
 
 def model_field_accepts(

@@ -207,10 +207,9 @@ class GenerationPanel(widgets.VBox):
 
     def _run(self, values: dict[str, Any], monitor: str) -> None:
         try:
-            workflow = self.workflow.copy()
-            workflow.set(**values)
             self.client.monitor_for(monitor, db_path=self.db_path).close()  # one that cannot work: refused now
-            self.job = self.client.submit(workflow)
+            # the panel's values go on a copy; the same pipeline as code and the CLI (pre-flight first)
+            self.job = self.client.submit(self.workflow, sets=values)
             if self._cancel_requested.is_set():
                 self.job.cancel()
             self.status.value = status_html(f"queued: item(s) {', '.join(map(str, self.job.item_ids))}")

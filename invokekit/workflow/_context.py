@@ -4,17 +4,20 @@ Conversion works offline (everything ``None``); each piece that is present makes
 more helpful: the schema drops inputs the server does not define and drives the pre-flight check,
 the model list turns ``model="tiny-sdxl"`` into the identifier a node needs, the board list turns
 a board name into its id. The client builds one of these from the live server
-(``client.context()``); tests build one from the reference ``openapi.json``.
+(``client.context()``, which also gives it a way to read the board list again, so that a board
+created after the context was cached is found); tests build one from the reference ``openapi.json``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from invokekit.api._lookup import find_board
+from invokekit.errors import ParameterError
 from invokekit.workflow._templates import NodeTemplate, build_templates
 
 
@@ -27,6 +30,8 @@ class ServerContext:
     boards: list[dict[str, Any]] | None = None
     #: whether the server has an image of this name (loading resets images it lacks, as the UI does)
     image_exists: Callable[[str], bool] | None = field(default=None, repr=False, compare=False)
+    #: reads the server's board list again (the client sets it); ``None`` offline
+    fetch_boards: Callable[[], list[dict[str, Any]]] | None = field(default=None, repr=False, compare=False)
     _templates: dict[str, dict[str, Any]] | None = field(default=None, init=False, repr=False, compare=False)
     _node_templates: dict[str, NodeTemplate] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -34,6 +39,27 @@ class ServerContext:
     def from_schema_file(cls, path: str | Path) -> ServerContext:
         """A context holding only the OpenAPI schema read from ``path`` (e.g. a saved openapi.json)."""
         return cls(schema=json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def board_id(self, value: str, *, where: Mapping[str, Any] | None = None) -> str:
+        """The id of the board ``value`` (an id or a name) names: the one board resolver.
+
+        Looked up in :attr:`boards`; when it is not there and the context can read the server's
+        list again, that fresh list replaces the cached one and is asked once more, so a board
+        made a second ago (in another cell, in the UI) is found. ``where`` names the field for errors.
+        """
+        if self.boards is None and self.fetch_boards is None:
+            raise ParameterError(
+                f"board {value!r} is given by name; resolving it needs the server's board list "
+                "(pass context=client.context(), or give {'board_id': ...})",
+                **dict(where or {}),
+            )
+        try:
+            return str(find_board(self.boards or [], value, where=where)["board_id"])
+        except ParameterError:
+            if self.fetch_boards is None:
+                raise
+        self.boards = self.fetch_boards()
+        return str(find_board(self.boards, value, where=where)["board_id"])
 
     @property
     def components(self) -> dict[str, Any]:

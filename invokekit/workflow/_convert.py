@@ -24,7 +24,8 @@ import copy
 import uuid
 from typing import Any
 
-from invokekit.errors import ParameterError, Problem, WorkflowError
+from invokekit.errors import ParameterError, WorkflowError
+from invokekit.workflow._api_json import datum
 from invokekit.workflow._context import ServerContext
 from invokekit.workflow._generators import batch_values
 from invokekit.workflow._nodes import (
@@ -56,10 +57,10 @@ class Converter:
 
     def __init__(self, raw: dict[str, Any], *, file: str | None, context: ServerContext | None,
                  auto_board: Any = None, model_types: dict[tuple[str, str], str | None] | None = None,
-                 problems: list[Problem] | None = None) -> None:
-        """With ``problems`` given, resolution errors are collected there instead of raised."""
+                 errors: list[WorkflowError] | None = None) -> None:
+        """With ``errors`` given, resolution errors are collected there instead of raised."""
         self.raw = raw
-        self.problems = problems
+        self.errors = errors
         self.file = file
         self.context = context
         self.model_types = model_types or {}
@@ -68,6 +69,8 @@ class Converter:
         self.edges: list[dict[str, Any]] = raw["edges"]
         self.auto_board = resolve_board(auto_board, context=context, where={"file": file, "field": "board"}) \
             if auto_board not in (None, "auto") else None
+        #: the nodes whose board input is "auto" (they take the batch's board)
+        self.auto_board_nodes: list[str] = []
 
     def _where(self, node: dict[str, Any], field: str | None = None) -> dict[str, Any]:
         return {"file": self.file, "node_id": node["id"], "node_label": node_title(node), "field": field}
@@ -136,9 +139,9 @@ class Converter:
                                           wanted_type=self.model_types.get((node["id"], name)),
                                           where=self._where(node, name))
             except ParameterError as exc:
-                if self.problems is None:
+                if self.errors is None:
                     raise
-                self.problems.append(Problem(node["id"], node_title(node), name, exc.reason))
+                self.errors.append(exc)
             out[name] = _copy(value)
         if node_type == CALL_SAVED_WORKFLOW and "workflow_inputs" not in out:
             out["workflow_inputs"] = {}
@@ -150,6 +153,7 @@ class Converter:
 
     def _board(self, value: Any, node: dict[str, Any], field: str) -> Any:
         if value == "auto" or not value:
+            self.auto_board_nodes.append(node["id"])
             return copy.deepcopy(self.auto_board)
         if value == "none":
             return None
@@ -197,7 +201,7 @@ class Converter:
                 items = batch_values(node, self.nodes, self.edges, where)
                 handle = "image" if node["data"]["type"] == "image_batch" else "value"
                 entries = [
-                    {"node_path": e["target"], "field_name": e["targetHandle"], "items": _copy(items)}
+                    datum(e["target"], e["targetHandle"], _copy(items))
                     for e in self.edges
                     if e["type"] == "default" and e["source"] == node["id"] and e.get("sourceHandle") == handle
                 ]

@@ -3,17 +3,18 @@
 InvokeAI's UI lets the user pick a model from a list and stores the full identifier
 (``key``, ``hash``, ``name``, ``base``, ``type``); in code people write ``model="tiny-sdxl"``.
 The server's model list (``client.models.list()``) maps one to the other, narrowed by what the
-field accepts (``ui_model_base``/``ui_model_type`` in the schema). Boards work the same way.
+field accepts (``ui_model_base``/``ui_model_type`` in the schema). Boards work the same way. The
+matching itself is :mod:`invokekit.api._lookup`'s (one place); this module says what a
+conversion needs from it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from invokekit.api._lookup import find_model, model_identifier
 from invokekit.errors import ParameterError
 from invokekit.workflow._context import ServerContext
-
-IDENTIFIER_KEYS = ("key", "hash", "name", "base", "type")
 
 
 def is_model_field(field: str, prop: dict[str, Any] | None) -> bool:
@@ -21,10 +22,6 @@ def is_model_field(field: str, prop: dict[str, Any] | None) -> bool:
     if prop is not None:
         return "ui_model_type" in prop or "ModelIdentifierField" in str(prop.get("anyOf", prop.get("$ref", "")))
     return field == "model" or field.endswith("_model")
-
-
-def _describe(model: dict[str, Any]) -> str:
-    return f"{model.get('name')} ({model.get('base')}/{model.get('type')}, key {model.get('key')})"
 
 
 def resolve_model(
@@ -46,21 +43,7 @@ def resolve_model(
         )
     types = (prop or {}).get("ui_model_type") or ([wanted_type] if wanted_type else None)
     bases = (prop or {}).get("ui_model_base")
-    fitting = [
-        m for m in context.models
-        if isinstance(m, dict) and (not types or m.get("type") in types) and (not bases or m.get("base") in bases)
-    ]
-    matches = [m for m in fitting if m.get("key") == value] or [m for m in fitting if m.get("name") == value]
-    if len(matches) == 1:
-        return {k: matches[0].get(k) for k in IDENTIFIER_KEYS}
-    accepts = f" (this field takes type {types or 'any'}, base {bases or 'any'})"
-    if matches:
-        raise ParameterError(f"model name {value!r} is ambiguous{accepts}; use its key",
-                             candidates=[_describe(m) for m in matches], **where)
-    shown = fitting or [m for m in context.models if isinstance(m, dict)]
-    label = "fitting models on the server" if fitting else "the server has no fitting model; it has"
-    raise ParameterError(f"no model {value!r} on the server{accepts}; {label}",
-                         candidates=[_describe(m) for m in shown] or ["(no models installed)"], **where)
+    return model_identifier(find_model(context.models, value, types=types, bases=bases, where=where))
 
 
 def resolve_board(value: Any, *, context: ServerContext | None, where: dict[str, Any]) -> dict[str, str] | None:
@@ -71,16 +54,4 @@ def resolve_board(value: Any, *, context: ServerContext | None, where: dict[str,
         return dict(value)
     if not isinstance(value, str):
         raise ParameterError(f"a board is a name, an id or {{'board_id': ...}}, not {type(value).__name__}", **where)
-    if context is None or context.boards is None:
-        raise ParameterError(
-            f"board {value!r} is given by name; resolving it needs the server's board list "
-            "(pass context=client.context(), or give {'board_id': ...})",
-            **where,
-        )
-    boards = [b for b in context.boards if isinstance(b, dict)]
-    matches = [b for b in boards if b.get("board_id") == value] or [b for b in boards if b.get("board_name") == value]
-    if len(matches) != 1:
-        problem = "is ambiguous" if matches else "does not exist on the server"
-        raise ParameterError(f"board {value!r} {problem}",
-                             candidates=[f"{b.get('board_name')} ({b.get('board_id')})" for b in boards], **where)
-    return {"board_id": str(matches[0]["board_id"])}
+    return {"board_id": (context or ServerContext()).board_id(value, where=where)}

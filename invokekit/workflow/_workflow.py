@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,21 +15,18 @@ from typing import TYPE_CHECKING, Any
 from invokekit._files import write_text_atomic
 from invokekit.errors import LIBRARY_PREFIX, ParameterError, PreflightError, Problem, WorkflowError
 from invokekit.workflow._aliases import ALIAS_MODEL_TYPE, EdgeIndex, alias_places
+from invokekit.workflow._build import build_batch, convert_graph
 from invokekit.workflow._context import ServerContext
-from invokekit.workflow._convert import Converter, check_batch_sizes, embedded_workflow
 from invokekit.workflow._display import workflow_html
 from invokekit.workflow._load import read_source
 from invokekit.workflow._loading import LoadReport, check_against_server, load_workflow
-from invokekit.workflow._nodes import Place, is_executable, is_invocation, node_title
+from invokekit.workflow._nodes import Place, is_executable, node_title
 from invokekit.workflow._params import Parameter, list_parameters, resolve_name
-from invokekit.workflow._preflight import preflight_graph
 from invokekit.workflow._resolve import is_model_field
 from invokekit.workflow._values import check_like_current, check_schema
 
 if TYPE_CHECKING:  # the client package imports this one
     from invokekit.client import Client
-
-log = logging.getLogger("invokekit.workflow")
 
 
 class Workflow:
@@ -163,20 +159,53 @@ class Workflow:
         return self
 
     def set_text(self, name: str, text: str) -> Workflow:
-        """Set from text (command lines): JSON where the field is not a string, else the text itself."""
-        places, _ = resolve_name(name, self._state()[2], self._state()[1], self.file)
+        """Set from text (command lines), typed by :meth:`value_from_text`."""
+        return self.set({name: self.value_from_text(name, text)})
+
+    def value_from_text(self, name: str, text: str) -> Any:
+        """What ``text`` means for parameter ``name``: the text itself where the field takes text
+        (a prompt, a model or board name), else its JSON value when the field accepts that
+        (``3``, ``7.5``, ``true``, ``{...}``), else the text if the field takes that instead."""
+        places = self._places(name)
         nodes = self._state()[0].nodes
         currents = [nodes[p.node_id]["data"]["inputs"][p.field].get("value") for p in places]
-        value: Any = text
         wants_text = any(isinstance(c, str) for c in currents) or any(
             is_model_field(p.field, None) or p.field == "board" for p in places)
         try:
             parsed = json.loads(text)
         except ValueError:
-            parsed = text
-        if not wants_text or isinstance(parsed, dict):
-            value = parsed
-        return self.set({name: value})
+            return text
+        if wants_text and not isinstance(parsed, dict):
+            return text
+        return text if not self.accepts(name, parsed) and self.accepts(name, text) else parsed
+
+    def places(self, name: str) -> list[tuple[str, str]]:
+        """The ``(node id, field)`` places ``name`` sets (an alias may set several)."""
+        return [p.key for p in self._places(name)]
+
+    def accepts(self, name: str, value: Any) -> bool:
+        """Whether ``set(name=value)`` would take ``value`` (see :meth:`value_problem`)."""
+        return self.value_problem(name, value) is None
+
+    def value_problem(self, name: str, value: Any) -> ParameterError | None:
+        """Why parameter ``name`` would refuse ``value`` (``None``: it takes it), without setting it.
+
+        The value must be of the kind the field holds (a number, a model, a board ...) and, when
+        the workflow's :attr:`context` has the server's schema, fit the field's schema (type, enum,
+        bounds). An unknown name raises :class:`ParameterError`; it is not a property of the value.
+        """
+        places, alias = resolve_name(name, self._state()[2], self._state()[1], self.file)
+        try:
+            models = self._check_value(name, value, places, alias)
+            # model and board names are resolved at conversion: the schema judges what they become
+            plain = [p for p in places if p.key not in models and p.field != "board"]
+            self._check_schema(name, value, plain, self._context)
+        except ParameterError as exc:
+            return exc
+        return None
+
+    def _places(self, name: str) -> list[Place]:
+        return resolve_name(name, self._state()[2], self._state()[1], self.file)[0]
 
     def _check_value(self, name: str, value: Any, places: list[Place], alias: str | None) -> set[tuple[str, str]]:
         """Raise if ``value`` cannot go into ``places``; return the places that take a model."""
@@ -203,6 +232,18 @@ class Workflow:
             return "key" in current
         return current is None and is_model_field(field, None)
 
+    def _check_schema(self, name: str, value: Any, places: list[Place], context: ServerContext | None) -> None:
+        """Raise if ``value`` does not fit the schema of one of ``places`` (nothing to check offline)."""
+        if context is None or context.schema is None:
+            return
+        nodes = self._state()[0].nodes
+        for place in places:
+            prop = context.input_schema(nodes[place.node_id]["data"]["type"], place.field)
+            problem = check_schema(value, prop, context) if prop else None
+            if problem:
+                raise ParameterError(f"{name}: {problem}", file=self.file, node_id=place.node_id,
+                                     node_label=self.node_label(place.node_id), field=place.field)
+
     def _apply(self, name: str, place: Place, value: Any) -> None:
         index = self._state()[0]
         node = index.nodes[place.node_id]
@@ -220,30 +261,7 @@ class Workflow:
     # --- conversion ----------------------------------------------------------------------------
     def to_graph(self, context: ServerContext | None = None) -> dict[str, Any]:
         """The API graph ``{"id", "nodes", "edges"}`` InvokeAI's UI would enqueue for this workflow."""
-        return self._convert(context, None)[0]
-
-    def _convert(self, context: ServerContext | None, board: Any) -> tuple[dict[str, Any], Converter]:
-        context = context if context is not None else self._context
-        self._load_report.raise_if_blocked()
-        conv = Converter(self._raw, file=self.file, context=context, auto_board=board, model_types=self._model_types)
-        graph = conv.graph()
-        self.warnings = self._load_report.warning_lines() + conv.warnings
-        for message in conv.warnings:
-            log.info("%s: %s", self.name, message)  # kept in .warnings; the CLI prints them
-        if context is not None and context.schema is not None:
-            self._check_user_values(graph, context)
-        return graph, conv
-
-    def _check_user_values(self, graph: dict[str, Any], context: ServerContext) -> None:
-        for (node_id, field), name in self._user_set.items():
-            node = graph["nodes"].get(node_id)
-            prop = context.input_schema(node["type"], field) if node else None
-            if node is None or prop is None or field not in node:
-                continue
-            problem = check_schema(node[field], prop, context)
-            if problem:
-                raise ParameterError(f"{name}: {problem}", file=self.file, node_id=node_id,
-                                     node_label=self.node_label(node_id), field=field)
+        return convert_graph(self, context if context is not None else self._context)[0]
 
     def to_batch(self, context: ServerContext | None = None, runs: int = 1,
                  sweep: Mapping[str, list[Any]] | None = None, board: Any = None) -> dict[str, Any]:
@@ -251,48 +269,10 @@ class Workflow:
 
         ``sweep={"seed": [1, 2, 3]}`` adds one batch-data list per name (lists of different names
         multiply); an alias with several places zips them. ``board`` is where images go (a name,
-        an id, or ``{"board_id": ...}``; it stands in for the UI's auto-add board).
+        an id, or ``{"board_id": ...}``; it stands in for the UI's auto-add board). The same as
+        ``Batch.from_workflow(wf, ...).to_dict()``.
         """
-        if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-            raise ParameterError(f"runs must be a whole number >= 1, got {runs!r}", file=self.file)
-        context = context if context is not None else self._context
-        wf = self.copy() if sweep else self
-        sweep_data = wf._sweep_data(sweep or {}, context)
-        graph, conv = wf._convert(context, board)
-        data = conv.batch_data() + sweep_data
-        check_batch_sizes(data, self.file)
-        return {"graph": graph, "workflow": embedded_workflow(wf._raw), "data": data, "runs": runs,
-                "origin": "workflows", "destination": "gallery"}
-
-    def _sweep_data(self, sweep: Mapping[str, Any], context: ServerContext | None) -> list[list[dict[str, Any]]]:
-        data: list[list[dict[str, Any]]] = []
-        for name, values in sweep.items():
-            if not isinstance(values, list | tuple) or not values:
-                raise ParameterError(f"sweep {name!r} needs a non-empty list of values", file=self.file, field=name)
-            places, alias = resolve_name(name, self._state()[2], self._state()[1], self.file)
-            unsweepable = alias == "board" or any(p.field == "board" for p in places) or bool(
-                self._check_value(name, values[0], places, alias))
-            for value in values:
-                self._check_value(name, value, places, alias)
-                if unsweepable or (isinstance(value, dict) and "image_name" not in value):
-                    raise ParameterError(f"sweep {name!r}: models and boards cannot be swept in one batch (InvokeAI "
-                                         "batch data holds strings, numbers and images); submit one per value",
-                                         file=self.file, field=name)
-                self._check_schema_value(name, value, places, context)
-            self.set({name: values[0]})
-            data.append([{"node_path": p.node_id, "field_name": p.field, "items": list(values)} for p in places])
-        return data
-
-    def _check_schema_value(self, name: str, value: Any, places: list[Place], context: ServerContext | None) -> None:
-        if context is None or context.schema is None:
-            return
-        nodes = self._state()[0].nodes
-        for place in places:
-            prop = context.input_schema(nodes[place.node_id]["data"]["type"], place.field)
-            problem = check_schema(value, prop, context) if prop else None
-            if problem:
-                raise ParameterError(f"{name}: {problem}", file=self.file, node_id=place.node_id,
-                                     node_label=self.node_label(place.node_id), field=place.field)
+        return build_batch(self, context, runs=runs, sweep=sweep, board=board).to_dict()
 
     # --- pre-flight ----------------------------------------------------------------------------
     def preflight(self, context: ServerContext | None = None) -> list[Problem]:
@@ -301,20 +281,7 @@ class Workflow:
         if context is None:
             raise WorkflowError("the pre-flight check needs the server's schema: pass context=client.context()",
                                 file=self.file)
-        problems = self._load_report.problems()
-        conv = Converter(self._raw, file=self.file, context=context, model_types=self._model_types, problems=problems)
-        graph = conv.graph()
-        try:
-            data = conv.batch_data()
-        except WorkflowError as exc:
-            problems.append(Problem(exc.node_id or "", exc.node_label, exc.field, exc.reason))
-            data = []
-        labels = {n["id"]: node_title(n) for n in self._raw["nodes"] if is_invocation(n)}
-        # a field conversion already reported (e.g. an unknown model name) is not reported again
-        # by the schema check of the value it could not resolve
-        reported = {(p.node_id, p.field) for p in problems}
-        checked = preflight_graph(graph, context, labels, data)
-        return problems + [p for p in checked if (p.node_id, p.field) not in reported]
+        return build_batch(self, context, strict=False).preflight(context)
 
     def check(self, context: ServerContext | None = None) -> None:
         """Raise :class:`PreflightError` listing every problem, if there is any."""

@@ -151,3 +151,46 @@ def test_run_a_workflow_file_with_text_output(invokeai_sandbox, tmp_path, capsys
     assert "completed" in out and "(128x192)" in out and "total" in out and "server run" in out
     [png] = tmp_path.glob("*.png")
     assert Image.open(png).size == (128, 192)
+
+
+@pytest.mark.server
+def test_run_converts_once_and_uses_a_board_made_a_moment_ago(invokeai_sandbox, tmp_path, capsys, monkeypatch) -> None:
+    from invokekit.workflow import _convert
+
+    conversions: list[int] = []
+    real = _convert.Converter.graph
+
+    def counted(self: _convert.Converter) -> dict:
+        conversions.append(1)
+        return real(self)
+
+    monkeypatch.setattr(_convert.Converter, "graph", counted)
+    with Client(invokeai_sandbox.url) as client:
+        board = client.boards.create(f"invokekit-cli-{uuid.uuid4().hex[:8]}")
+        try:
+            argv = tiny_sdxl_args(invokeai_sandbox, tmp_path, "--monitor", "api", "--board", board["board_name"])
+            status, report = run_json(capsys, argv)
+            assert status == 0 and conversions == [1]  # checked and submitted from one conversion
+            [item] = report["items"]
+            image_name = Path(item["images"][0]["path"]).name
+            assert client.images.dto(image_name)["board_id"] == board["board_id"]
+        finally:
+            client.boards.delete(board["board_id"], include_images=True)
+
+
+@pytest.mark.server
+def test_a_raw_graph_takes_sets_and_typed_sweeps_by_node_id(invokeai_sandbox, tmp_path, capsys) -> None:
+    graph = tmp_path / "graph.json"
+    graph.write_text(json.dumps({
+        "nodes": {"blank": {"id": "blank", "type": "blank_image", "width": 16, "height": 16, "is_intermediate": True},
+                  "resize": {"id": "resize", "type": "img_resize", "width": 8, "height": 8, "use_cache": False}},
+        "edges": [{"source": {"node_id": "blank", "field": "image"},
+                   "destination": {"node_id": "resize", "field": "image"}}],
+    }))
+    base = ["run", str(graph), "--url", invokeai_sandbox.url, "--out", str(tmp_path / "o"), "--monitor", "api"]
+    status, report = run_json(capsys, [*base, "--json", "--set", "resize.height=20", "--sweep", "resize.width=33,34"])
+    assert status == 0
+    sizes = sorted((i["images"][0]["width"], i["images"][0]["height"]) for i in report["items"])
+    assert sizes == [(33, 20), (34, 20)]
+    assert main([*base, "--model", "tiny-sdxl"]) == 2
+    assert "node_id.field" in capsys.readouterr().err

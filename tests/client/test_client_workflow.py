@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from invokekit.client import Client
-from invokekit.errors import GraphRejected, ParameterError
+from invokekit.errors import GraphRejected, ParameterError, PreflightError
 from invokekit.workflow import ServerContext, Workflow
 
 SDXL = "Text to Image - SDXL"
@@ -58,7 +58,7 @@ def test_a_sweep_of_four_seeds_is_one_post_with_four_distinct_images(client: Cli
 @pytest.mark.server
 def test_board_by_name_receives_the_images(client: Client) -> None:
     name = f"invokekit-test-{uuid.uuid4().hex[:8]}"
-    board = client.transport.request("POST", "/api/v1/boards/", params={"board_name": name})
+    board = client.boards.create(name)
     try:
         graph = {
             "nodes": {"blank": {"id": "blank", "type": "blank_image", "width": 8, "height": 8, "use_cache": False}},
@@ -67,24 +67,20 @@ def test_board_by_name_receives_the_images(client: Client) -> None:
         [result] = client.submit(graph, board=name).result(timeout=120, monitor="api")
         assert client.images.dto(result.images[0].image_name)["board_id"] == board["board_id"]
     finally:
-        client.transport.request("DELETE", f"/api/v1/boards/{board['board_id']}", params={"include_images": "true"})
+        client.boards.delete(board["board_id"], include_images=True)
 
 
 @pytest.mark.server
 def test_a_rejected_graph_names_the_node_by_its_workflow_label(client: Client) -> None:
     wf = Workflow.from_library(client, SDXL).set(model="tiny-sdxl", vae="tiny-sdxl-vae")
-    batch = wf.to_batch(context=client.context())
-    noise = next(k for k, v in batch["graph"]["nodes"].items() if v["type"] == "noise")
-
-    class Tampered:  # converts like the workflow, then breaks one value the pre-flight would catch
-        output_nodes = wf.output_nodes
-        node_label = staticmethod(wf.node_label)
-
-        def to_batch(self, **_: object) -> dict:
-            batch["graph"]["nodes"][noise]["width"] = "wide"
-            return batch
+    batch = client.prepare(wf)  # converted and checked: the server would take it
+    noise = next(k for k, v in batch.graph["nodes"].items() if v["type"] == "noise")
+    batch.set({f"{noise}.width": "wide"})  # then one value the pre-flight would catch is broken
 
     with pytest.raises(GraphRejected) as info:
-        client.submit(Tampered())
+        client.submit(batch)  # a built batch is not pre-flighted unless asked: the server answers
     [problem] = info.value.problems
     assert (problem.node_id, problem.node_label, problem.field) == (noise, wf.node_label(noise), "width")
+    with pytest.raises(PreflightError) as caught:
+        client.submit(batch, check=True)
+    assert [(p.node_id, p.field) for p in caught.value.problems] == [(noise, "width")]

@@ -242,3 +242,31 @@ def test_form_kind_tells_the_form_builder_from_legacy_exposed_fields() -> None:
     assert {p.form_kind for p in cog.parameters if p.in_form} == {"form"}
     assert {p.label for p in cog.parameters if p.in_form} == {"Positive Prompt", "Negative Prompt", "Model"}
     assert all(p.form_kind in (None, "exposed") for p in wan.parameters)
+
+
+def test_places_and_accepts_answer_without_setting_anything() -> None:
+    wf = Workflow.load(SDXL)
+    assert wf.places("seed") == [(NOISE, "seed")] and wf.places("Positive Prompt") == [(POS, "value")]
+    assert sorted(wf.places("width")) == sorted(wf.aliases["width"])  # an alias names every place it sets
+    assert wf.accepts("seed", 3) and not wf.accepts("seed", "three") and wf.accepts("positive_prompt", "a boat")
+    assert wf.accepts("width", 513)  # offline only the kind is known
+    problem = wf.value_problem("seed", "three")
+    assert isinstance(problem, ParameterError) and problem.node_id == NOISE and "expected a value like" in str(problem)
+    with pytest.raises(ParameterError, match="unknown parameter"):
+        wf.accepts("no_such_name", 1)
+    checked = Workflow.load(SDXL, context=context())
+    assert not checked.accepts("width", 513) and "multiple of 8" in str(checked.value_problem("width", 513))
+    assert not checked.accepts("scheduler", "no-such-scheduler") and checked.accepts("scheduler", "euler")
+    assert checked.accepts("model", "tiny-sdxl") and checked.accepts("board", "Cats")  # names resolve later
+    assert not checked.accepts("model", 3)
+    assert param(wf, NOISE, "seed").random  # nothing was set: the random seed edge is still there
+
+
+def test_text_from_command_lines_is_typed_by_the_field() -> None:
+    wf = Workflow.load(SDXL, context=context())
+    assert wf.value_from_text("seed", "12") == 12 and wf.value_from_text("cfg_scale", "4.5") == 4.5
+    assert wf.value_from_text("positive_prompt", "12") == "12"  # a prompt stays text
+    assert wf.value_from_text("model", "tiny-sdxl") == "tiny-sdxl" and wf.value_from_text("board", "7") == "7"
+    assert wf.value_from_text("width", "513") == 513  # refused later, by the number it is, not as text
+    assert wf.value_from_text("seed", "not json") == "not json"
+    assert wf.set_text("seed", "12").to_graph()["nodes"][NOISE]["seed"] == 12

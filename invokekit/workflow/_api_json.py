@@ -1,0 +1,75 @@
+"""The shapes of the API JSON a batch is made of, and the facts read straight off it.
+
+An API graph is ``{"id", "nodes": {id: {"id", "type", <inputs>...}}, "edges": [...]}``; a batch adds
+``data`` (lists of values for inputs), ``runs`` and an optional editor ``workflow``; an enqueue
+request body wraps a batch as ``{"batch": ..., "prepend": ...}`` (InvokeAI's ``session_queue``
+models). :class:`~invokekit.workflow.Batch` holds one; results read output nodes off a graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, TypedDict
+
+
+class EdgeEnd(TypedDict):
+    node_id: str
+    field: str
+
+
+class Edge(TypedDict):
+    source: EdgeEnd
+    destination: EdgeEnd
+
+
+class ApiGraph(TypedDict):
+    """The graph of a batch as the server takes it; each node is ``{"id", "type", <inputs>...}``."""
+
+    id: str
+    nodes: dict[str, dict[str, Any]]
+    edges: list[Edge]
+
+
+class BatchDatum(TypedDict):
+    """One list of values for one input: ``batch.data`` is a product of zipped lists of these."""
+
+    node_path: str
+    field_name: str
+    items: list[Any]
+
+
+def datum(node_id: str, field: str, items: list[Any]) -> BatchDatum:
+    """One entry of ``batch.data``: the values ``items`` for input ``field`` of node ``node_id``."""
+    return {"node_path": node_id, "field_name": field, "items": items}
+
+
+def graph_output_nodes(graph: Mapping[str, Any]) -> list[str]:
+    """Nodes of an API graph that keep their results (``is_intermediate`` false, the default)."""
+    nodes = graph.get("nodes") or {}
+    return [node_id for node_id, node in nodes.items() if not node.get("is_intermediate", False)]
+
+
+def api_kind(data: Any) -> Literal["body", "batch", "graph"] | None:
+    """What an API JSON document is: an enqueue request body, a batch, a graph; ``None`` if none."""
+    if not isinstance(data, Mapping):
+        return None
+    if isinstance(data.get("batch"), Mapping):
+        return "body"
+    if isinstance(data.get("graph"), Mapping):
+        return "batch"
+    if isinstance(data.get("nodes"), Mapping):
+        return "graph"
+    return None
+
+
+def editor_labels(workflow: Mapping[str, Any] | None) -> dict[str, str]:
+    """Node labels from an editor workflow embedded in a batch (empty when there is none)."""
+    labels: dict[str, str] = {}
+    for node in (workflow or {}).get("nodes") or []:
+        data = node.get("data") if isinstance(node, Mapping) else None
+        if isinstance(data, Mapping) and data.get("id") and data.get("label"):
+            labels[str(data["id"])] = str(data["label"])
+    return labels
+
+
+__all__ = ["ApiGraph", "BatchDatum", "Edge", "EdgeEnd", "api_kind", "datum", "editor_labels", "graph_output_nodes"]
