@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # what editors and type checkers see instead of the lazy name
     from invokekit.results import ImageRef, Journal, Timings  # noqa: F401
     from invokekit.sandbox import Sandbox  # noqa: F401
     from invokekit.widgets import GenerationPanel  # noqa: F401
-    from invokekit.workflow import Parameter, ServerContext, Workflow  # noqa: F401
+    from invokekit.workflow import Batch, Parameter, ServerContext, Workflow  # noqa: F401
 
 # public name -> module that defines it (imported on first access)
 _LAZY: dict[str, str] = {

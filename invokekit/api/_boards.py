@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from invokekit.api._base import Namespace, segment
-from invokekit.errors import ParameterError
+from invokekit.api._lookup import find_board
 
 
 class Boards(Namespace):
@@ -24,17 +24,8 @@ class Boards(Namespace):
         return dict(self._t.delete_json(f"/api/v1/boards/{segment(board_id)}", params=params) or {})
 
     def resolve(self, id_or_name: str) -> str:
-        """The board id of a board given by id or name."""
-        boards = self.list()
-        for board in boards:
-            if id_or_name in (board.get("board_id"), board.get("board_name")):
-                return str(board["board_id"])
-        raise ParameterError(
-            f"no board with id or name {id_or_name!r} on the server",
-            candidates=sorted(str(b.get("board_name")) for b in boards),
-            name=id_or_name,
-            field="board",
-        )
+        """The board id of a board given by id or name, against the server's list as it is now."""
+        return str(find_board(self.list(), id_or_name, where={"field": "board"})["board_id"])
 
 
 __all__ = ["Boards"]

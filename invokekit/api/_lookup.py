@@ -9,6 +9,7 @@ already holds (``GET /api/v2/models/``, ``GET /api/v1/boards/``); they send noth
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
@@ -32,6 +33,19 @@ def matching_models(models: Iterable[Mapping[str, Any]], value: str, types: Coll
     return [m for m in fitting if m.get("key") == value] or [m for m in fitting if m.get("name") == value]
 
 
+def _closest_first(value: str, records: list[Mapping[str, Any]], name_key: str) -> tuple[str, list[Mapping[str, Any]]]:
+    """"; did you mean 'x'?" for the names most like ``value`` (a typo's fix first), and the
+    records ordered by how alike their names are (the error shows the first few)."""
+    names = [str(r.get(name_key)) for r in records]
+    close = difflib.get_close_matches(value, names, n=3, cutoff=0.6)
+    hint = "; did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ""
+
+    def likeness(record: Mapping[str, Any]) -> float:
+        return -difflib.SequenceMatcher(None, value.casefold(), str(record.get(name_key)).casefold()).ratio()
+
+    return hint, sorted(records, key=likeness)
+
+
 def describe_model(model: Mapping[str, Any]) -> str:
     return f"{model.get('name')} ({model.get('base')}/{model.get('type')}, key {model.get('key')})"
 
@@ -49,10 +63,10 @@ def find_model(models: Iterable[Mapping[str, Any]], value: str, *, types: Collec
         raise ParameterError(f"model name {value!r} is ambiguous{accepts}; use its key",
                              candidates=[describe_model(m) for m in matches], **where)
     fitting = fitting_models(models, types, bases)
-    label = "fitting models on the server" if fitting else "the server has no fitting model; it has"
-    raise ParameterError(f"no model {value!r} on the server{accepts}; {label}",
-                         candidates=[describe_model(m) for m in fitting or models] or ["(no models installed)"],
-                         **where)
+    none_fit = "" if fitting else "; the server has no fitting model (the candidates are all it has)"
+    hint, shown = _closest_first(value, fitting or models, "name")
+    raise ParameterError(f"no model {value!r} on the server{accepts}{none_fit}{hint}",
+                         candidates=[describe_model(m) for m in shown] or ["(no models installed)"], **where)
 
 
 def model_identifier(model: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,8 +82,9 @@ def find_board(boards: Iterable[Mapping[str, Any]], value: str, *,
     if len(matches) == 1:
         return dict(matches[0])
     problem = "is ambiguous" if matches else "does not exist on the server"
-    raise ParameterError(f"board {value!r} {problem}",
-                         candidates=[f"{b.get('board_name')} ({b.get('board_id')})" for b in boards],
+    hint, shown = _closest_first(value, matches or boards, "board_name")
+    raise ParameterError(f"board {value!r} {problem}{'' if matches else hint}",
+                         candidates=[f"{b.get('board_name')} ({b.get('board_id')})" for b in shown],
                          **dict(where or {}))
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from invokekit.api._base import Namespace, segment
-from invokekit.errors import ParameterError, ServerError
+from invokekit.api._lookup import find_model
+from invokekit.errors import ServerError
 
 
 class Models(Namespace):
@@ -15,23 +16,10 @@ class Models(Namespace):
         return list(self._t.get_json("/api/v2/models/", **params)["models"])
 
     def find(self, name: str, *, type: str | None = None, base: str | None = None) -> dict[str, Any]:
-        """The model whose name (or key) is ``name``; ``type``/``base`` narrow the match."""
-        models = self.list()
-        matches = [
-            m
-            for m in models
-            if name in (m.get("name"), m.get("key"))
-            and (type is None or m.get("type") == type)
-            and (base is None or m.get("base") == base)
-        ]
-        if not matches:
-            raise ParameterError(
-                f"no model named {name!r}" + (f" of type {type!r}" if type else "") + " on the server",
-                candidates=sorted({str(m.get("name")) for m in models if type is None or m.get("type") == type}),
-                name=name,
-                field="model",
-            )
-        return matches[0]
+        """The model whose key (or else name) is ``name``; ``type``/``base`` narrow the match (see
+        :func:`invokekit.api._lookup.find_model`: no match, or more than one, is a ParameterError)."""
+        return find_model(self.list(), name, types=[type] if type else None, bases=[base] if base else None,
+                          where={"field": "model"})
 
     def install(
         self, source: str, *, name: str | None = None, description: str | None = None, inplace: bool = True
