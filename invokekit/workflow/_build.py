@@ -21,7 +21,7 @@ from invokekit.workflow._api_json import BatchDatum, api_kind, datum, editor_lab
 from invokekit.workflow._batch import Batch
 from invokekit.workflow._context import ServerContext
 from invokekit.workflow._convert import Converter, check_batch_sizes, embedded_workflow
-from invokekit.workflow._nodes import is_invocation, node_title
+from invokekit.workflow._nodes import Place, is_invocation, node_title
 from invokekit.workflow._params import resolve_name
 from invokekit.workflow._values import check_schema
 
@@ -67,6 +67,19 @@ def _check_user_values(wf: Workflow, graph: dict[str, Any], context: ServerConte
             errors.append(exc)
 
 
+def check_schema_value(wf: Workflow, name: str, value: Any, places: list[Place], context: ServerContext | None) -> None:
+    """Raise if ``value`` does not fit the schema of one of ``places`` (nothing to check offline)."""
+    if context is None or context.schema is None:
+        return
+    nodes = wf._state()[0].nodes
+    for place in places:
+        prop = context.input_schema(nodes[place.node_id]["data"]["type"], place.field)
+        problem = check_schema(value, prop, context) if prop else None
+        if problem:
+            raise ParameterError(f"{name}: {problem}", file=wf.file, node_id=place.node_id,
+                                 node_label=wf.node_label(place.node_id), field=place.field)
+
+
 def sweep_data(wf: Workflow, sweep: Mapping[str, Sequence[Any]],
                context: ServerContext | None) -> list[list[BatchDatum]]:
     """Batch data for ``sweep`` (friendly names); each swept place of ``wf`` takes the first value.
@@ -87,7 +100,7 @@ def sweep_data(wf: Workflow, sweep: Mapping[str, Sequence[Any]],
                 raise ParameterError(f"sweep {name!r}: models and boards cannot be swept in one batch (InvokeAI "
                                      "batch data holds strings, numbers and images); submit one per value",
                                      file=wf.file, field=name)
-            wf._check_schema(name, value, places, context)
+            check_schema_value(wf, name, value, places, context)
         wf.set({name: values[0]})
         data.append([datum(p.node_id, p.field, list(values)) for p in places])
     return data
@@ -157,4 +170,4 @@ def build_batch(wf: Workflow, context: ServerContext | None = None, *, runs: int
     batch._auto_board_nodes = list(conv.auto_board_nodes)
     return batch
 
-__all__ = ["batch_of", "build_batch", "convert_graph", "sweep_data"]
+__all__ = ["batch_of", "build_batch", "check_schema_value", "convert_graph", "sweep_data"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from invokekit._files import write_text_atomic
 from invokekit.errors import LIBRARY_PREFIX, ParameterError, PreflightError, Problem, WorkflowError
 from invokekit.workflow._aliases import ALIAS_MODEL_TYPE, EdgeIndex, alias_places
-from invokekit.workflow._build import build_batch, convert_graph
+from invokekit.workflow._build import build_batch, check_schema_value, convert_graph
 from invokekit.workflow._context import ServerContext
 from invokekit.workflow._display import workflow_html
 from invokekit.workflow._load import read_source
@@ -23,7 +23,7 @@ from invokekit.workflow._loading import LoadReport, check_against_server, load_w
 from invokekit.workflow._nodes import Place, is_executable, node_title
 from invokekit.workflow._params import Parameter, list_parameters, resolve_name
 from invokekit.workflow._resolve import is_model_field
-from invokekit.workflow._values import check_like_current, check_schema
+from invokekit.workflow._values import check_like_current
 
 if TYPE_CHECKING:  # the client package imports this one
     from invokekit.client import Client
@@ -199,7 +199,7 @@ class Workflow:
             models = self._check_value(name, value, places, alias)
             # model and board names are resolved at conversion: the schema judges what they become
             plain = [p for p in places if p.key not in models and p.field != "board"]
-            self._check_schema(name, value, plain, self._context)
+            check_schema_value(self, name, value, plain, self._context)
         except ParameterError as exc:
             return exc
         return None
@@ -231,18 +231,6 @@ class Workflow:
         if isinstance(current, dict):
             return "key" in current
         return current is None and is_model_field(field, None)
-
-    def _check_schema(self, name: str, value: Any, places: list[Place], context: ServerContext | None) -> None:
-        """Raise if ``value`` does not fit the schema of one of ``places`` (nothing to check offline)."""
-        if context is None or context.schema is None:
-            return
-        nodes = self._state()[0].nodes
-        for place in places:
-            prop = context.input_schema(nodes[place.node_id]["data"]["type"], place.field)
-            problem = check_schema(value, prop, context) if prop else None
-            if problem:
-                raise ParameterError(f"{name}: {problem}", file=self.file, node_id=place.node_id,
-                                     node_label=self.node_label(place.node_id), field=place.field)
 
     def _apply(self, name: str, place: Place, value: Any) -> None:
         index = self._state()[0]
