@@ -10,8 +10,9 @@ and :class:`~invokekit.client.Job` use the same status names.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -62,6 +63,51 @@ def parse_server_time(value: str | None) -> float | None:
 
 
 @dataclass(frozen=True)
+class NodeOutput:
+    """What one executed node of a queue item produced: its source node id (the id in the graph
+    that was submitted), its result (the invocation output: ``image``, ``width``, ``height``, ...)
+    and whether the node was intermediate (its images are not results)."""
+
+    node_id: str
+    result: Mapping[str, Any]
+    intermediate: bool = False
+
+
+def has_images(result: Any) -> bool:
+    """The invocation output ``result`` holds an image (``image``, or a ``collection`` of them)."""
+    if not isinstance(result, Mapping):
+        return False
+    image, collection = result.get("image"), result.get("collection")
+    if isinstance(image, Mapping) and isinstance(image.get("image_name"), str):
+        return True
+    return isinstance(collection, list) and any(isinstance(e, Mapping) and "image_name" in e for e in collection)
+
+
+def session_outputs(session: Any) -> tuple[NodeOutput, ...] | None:
+    """The image-bearing outputs of a finished item's session (a full item's ``session``, or the
+    JSON text of a ``session_queue`` row), in the order of the graph; None when there is none."""
+    if isinstance(session, str):
+        try:
+            session = json.loads(session)
+        except ValueError:
+            return None
+    if not isinstance(session, Mapping):
+        return None
+    mapping: Mapping[str, list[str]] = session.get("source_prepared_mapping") or {}
+    results: Mapping[str, Any] = session.get("results") or {}
+    nodes: Mapping[str, Any] = (session.get("graph") or {}).get("nodes") or {}
+    found = []
+    for node_id, prepared_ids in mapping.items():
+        node = nodes.get(node_id)
+        intermediate = bool(node.get("is_intermediate", False)) if isinstance(node, Mapping) else False
+        for prepared_id in prepared_ids:
+            result = results.get(prepared_id)
+            if has_images(result):
+                found.append(NodeOutput(node_id=str(node_id), result=result, intermediate=intermediate))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class QueueItem:
     """What the server says about one queue item (the fields every shape of it may carry).
 
@@ -81,6 +127,9 @@ class QueueItem:
     started_at: str | None = None
     completed_at: str | None = None
     status_sequence: int | None = None
+    #: the outputs of its nodes, when the source told them (a finished full item, a DB row with
+    #: its session, the events of a proven batch); None: not known from this observation
+    outputs: tuple[NodeOutput, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def terminal(self) -> bool:
@@ -91,12 +140,17 @@ class QueueItem:
     def from_api(cls, item: Mapping[str, Any], **extra: Any) -> Self:
         """Decode an API item or summary, a ``session_queue`` row (as a mapping) or an event.
 
-        ``extra`` fills the fields a subclass adds (e.g. a status update's ``backend``).
+        ``extra`` fills the fields a subclass adds (e.g. a status update's ``backend``), and may
+        give ``outputs`` (else they come from the item's ``session`` when it is finished).
         """
         seq = item.get("status_sequence")
+        status = str(item["status"])
+        if "outputs" not in extra:
+            session = item.get("session") if status in TERMINAL else None
+            extra["outputs"] = session_outputs(session) if session is not None else None
         return cls(
             item_id=int(item["item_id"]),
-            status=str(item["status"]),
+            status=status,
             batch_id=item.get("batch_id"),
             session_id=item.get("session_id"),
             error_type=item.get("error_type"),
@@ -120,8 +174,11 @@ __all__ = [
     "STATUSES",
     "TERMINAL",
     "WAITING",
+    "NodeOutput",
     "QueueItem",
+    "has_images",
     "parse_server_time",
     "server_time",
+    "session_outputs",
     "status_stage",
 ]

@@ -4,7 +4,8 @@
 file, or a name/id in the server's library), applies ``--set`` / ``--model`` / ``--sweep`` (typed
 by the fields they go to), checks it against the server (nothing is sent when it would be
 rejected) and submits it as one batch (recorded in a journal first); ``run`` then watches it with
-the chosen monitor, downloads the output images and prints per-stage timings. ``resume`` picks up every
+the chosen monitor, prints and downloads each item's images as it finishes (``3/16 done, ETA
+...``) and prints per-stage timings. ``resume`` picks up every
 unfinished batch of a journal (e.g. after a crash) and finishes watching and downloading.
 
 A JSON file holding a raw API graph, a batch, or an enqueue request body is accepted too; its
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,15 +75,35 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 
 def _progress(args: argparse.Namespace) -> Any:
-    """An on_update callback printing each status change once (progress ticks are not printed)."""
-    last: dict[int, str] = {}
+    """An on_update callback printing each item's start once (its end is printed when its files are
+    written, by :func:`_finished`; progress ticks are not printed)."""
+    started: set[int] = set()
 
     def show(update: Any) -> None:
-        if last.get(update.item_id) != update.status:
-            last[update.item_id] = update.status
+        if not update.terminal and update.status != "pending" and update.item_id not in started:
+            started.add(update.item_id)
             _say(args, f"  item {update.item_id}: {update.status} ({update.backend})")
 
     return show
+
+
+class _Finished:
+    """Prints one line per item as it finishes: ``3/16 done, ETA 4.1 s: item 45 completed -> path``.
+
+    The ETA is the mean time between finishes so far times the items left."""
+
+    def __init__(self, args: argparse.Namespace, total: int) -> None:
+        self.args, self.total, self.done = args, total, 0
+        self.began = time.perf_counter()
+
+    def __call__(self, result: ItemResult) -> None:
+        self.done += 1
+        left = self.total - self.done
+        eta = (time.perf_counter() - self.began) / self.done * left
+        head = f"{self.done}/{self.total} done" + (f", ETA {eta:.1f} s" if left else "")
+        files = ", ".join(f"{i.path or i.image_name} ({i.width}x{i.height})" for i in result.images)
+        error = f" {result.error_type}: {result.error_message}" if result.status == FAILED else ""
+        _say(self.args, f"{head}: item {result.item_id} {result.status}{error}" + (f" -> {files}" if files else ""))
 
 
 def _image_json(image: Any) -> dict[str, Any]:
@@ -143,13 +165,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     job = client.submit(args.workflow, runs=args.runs, sweep=sweep or None, board=args.board, journal=journal,
                         sets=sets, text=True)
     _say(args, f"submitted batch {job.batch_id}: {len(job.item_ids)} item(s) {job.item_ids} to {client.url}")
-    return _finish(args, job, out)
+    with client:  # closes its event connection and download pool
+        return _finish(args, job, out)
 
 
 def _finish(args: argparse.Namespace, job: Job, out: Path) -> int:
-    try:
-        results = job.wait(monitor=args.monitor, timeout=args.timeout, on_update=_progress(args))
-        job.download(out)
+    finished = _Finished(args, len(job.item_ids))
+    try:  # each item is printed and saved as it finishes, while later ones still run
+        for result in job.as_completed(out, monitor=args.monitor, timeout=args.timeout, on_update=_progress(args)):
+            finished(result)
+        results = job.results or []
     except (InvokekitError, KeyboardInterrupt):
         if job.journal is not None:
             _say(args, f"batch {job.batch_id} is on the server; continue with: invokekit resume {job.journal.path}")
@@ -171,11 +196,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
     urls = [args.url] if args.url else list(dict.fromkeys(e.url for e in pending))
     status = 0
     for url in urls:
-        client = _connect(args, url=url)
-        for job in client.resume(manifest, any_server=bool(args.url)):
-            _say(args, f"resuming batch {job.batch_id}: items {job.item_ids}")
-            out = Path(args.out or job.out_dir or manifest.parent)
-            status = max(status, _finish(args, job, out))
+        with _connect(args, url=url) as client:
+            for job in client.resume(manifest, any_server=bool(args.url)):
+                _say(args, f"resuming batch {job.batch_id}: items {job.item_ids}")
+                out = Path(args.out or job.out_dir or manifest.parent)
+                status = max(status, _finish(args, job, out))
     return status
 
 

@@ -30,7 +30,10 @@ from invokekit.errors import GraphRejected, ServerError
 from invokekit.results import Journal, Timings, read_journal
 
 if TYPE_CHECKING:  # imported when used: converting workflows is not needed to watch or download
+    from concurrent.futures import ThreadPoolExecutor
+
     from invokekit.client._prepare import Source
+    from invokekit.monitors import EventHub
     from invokekit.sandbox import Sandbox
     from invokekit.workflow import Batch, ServerContext, Workflow
 
@@ -44,7 +47,8 @@ class Client(DatabaseMethods):
     ``invokeai.db`` for the read-only database monitor: ``"auto"`` finds it when the server runs on
     this machine, a path names it, None turns it off; either way it is used only once proven to be
     this server's (see :meth:`database`). All namespaces share one :class:`Transport`, so
-    connections are reused across calls.
+    connections are reused across calls, and every wait shares one socket.io connection
+    (:attr:`events`, opened on first need). :meth:`close` (or ``with Client(...)``) closes both.
     """
 
     def __init__(
@@ -70,6 +74,8 @@ class Client(DatabaseMethods):
         self.utilities = Utilities(self.transport)
         self.style_presets = StylePresets(self.transport)
         self._context: ServerContext | None = None
+        self._events: EventHub | None = None
+        self._downloads: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_env(
@@ -99,7 +105,34 @@ class Client(DatabaseMethods):
         self.close()
 
     def close(self) -> None:
+        """Close the event connection, the download pool and the HTTP session."""
+        events, self._events = self._events, None
+        if events is not None:
+            events.close()
+        downloads, self._downloads = self._downloads, None
+        if downloads is not None:
+            downloads.shutdown(wait=True)
         self.transport.close()
+
+    @property
+    def events(self) -> EventHub:
+        """The client's socket.io connection, shared by every wait; it connects on first use."""
+        if self._events is None:
+            from invokekit.monitors import EventHub
+
+            self._events = EventHub(self.transport)
+        return self._events
+
+    @property
+    def downloads(self) -> ThreadPoolExecutor:
+        """The small pool downloads run on, so a sweep's images arrive while later items run."""
+        if self._downloads is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            from invokekit.client._stream import DOWNLOAD_WORKERS
+
+            self._downloads = ThreadPoolExecutor(DOWNLOAD_WORKERS, thread_name_prefix="invokekit-download")
+        return self._downloads
 
     def login(self, email: str, password: str) -> None:
         """Log in to a multi-user server; the token is kept (never logged) for later requests."""

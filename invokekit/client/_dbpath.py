@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from invokekit import _procfs
 from invokekit.errors import MonitorUnavailable
-from invokekit.monitors import Monitor, make_monitor
+from invokekit.monitors import EventHub, Monitor, make_monitor
 from invokekit.monitors._auto import PASS_DB_PATH
 from invokekit.monitors._dbfile import prove_database
 
@@ -192,6 +192,7 @@ def choose_monitor(
     *,
     queue_id: str = "default",
     db_path: str | os.PathLike[str] | None = None,
+    hub: EventHub | None = None,
 ) -> Monitor:
     """``make_monitor`` with the database found by ``database()`` (asked only for ``db`` and
     ``auto`` when ``db_path`` is not given); ``db`` without one is refused, saying why."""
@@ -205,7 +206,7 @@ def choose_monitor(
             why = f"cannot watch {transport.base_url} through its database: {found.reason}"
             raise MonitorUnavailable(f"{why}; {PASS_DB_PATH}", backend="db")
         path = found.path
-    return make_monitor(name, transport, db_path=path, queue_id=queue_id)
+    return make_monitor(name, transport, db_path=path, queue_id=queue_id, hub=hub)
 
 
 class DatabaseMethods:
@@ -215,6 +216,7 @@ class DatabaseMethods:
     url: str
     queue: Queue
     transport: Transport
+    events: EventHub
     _db_setting: str | os.PathLike[str] | None
     _database: ServerDatabase | None
 
@@ -243,7 +245,8 @@ class DatabaseMethods:
         without a usable database raises :class:`MonitorUnavailable` saying why and what to pass. ``auto``
         reads the database only when it is usable. ``db_path`` overrides the client's.
         """
-        return choose_monitor(monitor, self.transport, self.database, queue_id=queue_id, db_path=db_path)
+        return choose_monitor(monitor, self.transport, self.database, queue_id=queue_id, db_path=db_path,
+                              hub=self.events)
 
 
 __all__ = ["DatabaseMethods", "ServerDatabase", "choose_monitor", "find_database"]

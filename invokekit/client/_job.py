@@ -1,16 +1,18 @@
-"""The handle of one submitted batch: watch it, collect its results, download, cancel, time it."""
+"""The handle of one submitted batch: watch it, collect its results as they finish, download,
+cancel, time it (a Future-like handle, as gradio_client's ``Job``)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from invokekit.api._items import CANCELED, FAILED, QueueItem
+from invokekit.client._stream import results_of, stream
 from invokekit.errors import JobCanceled, JobFailed
 from invokekit.monitors import Monitor, StatusUpdate, UpdateCallback
-from invokekit.results import ImageRef, ItemResult, Timings, download_results, item_result
+from invokekit.results import ImageRef, ItemResult, Timings, download_result
 
 if TYPE_CHECKING:
     from invokekit.client._client import Client
@@ -21,8 +23,10 @@ class Job:
     """A batch on the server and its queue items (``item_ids`` oldest first).
 
     Created by :meth:`Client.submit` (or :meth:`Client.job` to re-attach to a known batch).
-    ``wait`` returns an :class:`ItemResult` per item whatever its outcome; ``result`` raises
-    :class:`JobFailed` / :class:`JobCanceled` instead. ``timings`` collects every stage.
+    :meth:`as_completed` (and iterating the job) yields each item's :class:`ItemResult` as it
+    finishes, its images already downloaded when there is an output folder; ``wait`` returns them
+    all, in item order, whatever their outcome; ``result`` raises :class:`JobFailed` /
+    :class:`JobCanceled` instead. ``timings`` collects every stage.
     """
 
     def __init__(
@@ -47,8 +51,8 @@ class Job:
         self.journal: Journal | None = journal
         #: one result per item, in ``item_ids`` order, once :meth:`wait` returned
         self.results: list[ItemResult] | None = None
-        #: where the journal says this batch's images go (set by ``Client.resume``)
-        self.out_dir: str | None = None
+        #: where this batch's images go when the job is iterated (``Client.resume`` sets the journal's)
+        self.out_dir: str | os.PathLike[str] | None = None
         self.last_updates: dict[int, StatusUpdate] = {}
 
     def __repr__(self) -> str:
@@ -78,6 +82,51 @@ class Job:
         if isinstance(monitor, Monitor):
             return monitor, False
         return self.client.monitor_for(monitor, queue_id=self.queue_id, db_path=db_path), True
+
+    def __iter__(self) -> Iterator[ItemResult]:
+        """:meth:`as_completed` with the defaults (images go to :attr:`out_dir` when it is set)."""
+        return self.as_completed()
+
+    def as_completed(
+        self,
+        out_dir: str | os.PathLike[str] | None = None,
+        *,
+        monitor: str | Monitor = "auto",
+        timeout: float | None = None,
+        on_update: UpdateCallback | None = None,
+        db_path: str | os.PathLike[str] | None = None,
+    ) -> Iterator[ItemResult]:
+        """Yield each item's result as it finishes, in the order they finish.
+
+        With ``out_dir`` (default :attr:`out_dir`) each completed item's images are downloaded on
+        the client's small pool while later items still run, and the item is yielded once they
+        are on disk (``ImageRef.path`` set). Raises like :meth:`wait` (``JobTimeout``, ...); when
+        the loop stops early, the watch stops too. After the last item, :attr:`results` holds them
+        all in item order.
+        """
+        folder = out_dir if out_dir is not None else self.out_dir
+        if self.results is not None and all(r.terminal for r in self.results):
+            for result in self.results:  # final statuses never change: nothing left to watch
+                if folder is not None:
+                    self._download_one(result, folder)
+                yield result
+            return
+        watcher, owned = self._monitor(monitor, db_path)
+        yield from stream(self, watcher, owned=owned, out_dir=folder, timeout=timeout, on_update=on_update,
+                          pool=self.client.downloads)
+
+    def note_finished(self, result: ItemResult) -> None:
+        """Record a finished item: its server timings, and its status in the journal."""
+        seen = self.last_updates.get(result.item_id)
+        self.timings.record_item(
+            result.item_id,
+            created_at=result.created_at,
+            started_at=result.started_at,
+            completed_at=result.completed_at,
+            seen_at=seen.seen_at if seen is not None and seen.terminal else None,
+        )
+        if self.journal is not None:
+            self.journal.statuses(self.batch_id, {result.item_id: result.status})
 
     def wait(
         self,
@@ -109,7 +158,9 @@ class Job:
         with self.timings.stage("wait"):
             watcher, owned = self._monitor(monitor, db_path)
             try:
-                finals = watcher.watch(self.item_ids, timeout=timeout, on_update=dispatch if callbacks else None)
+                finals = watcher.watch(
+                    self.item_ids, timeout=timeout, on_update=dispatch if callbacks else None, batch_id=self.batch_id
+                )
             finally:
                 if owned:
                     watcher.close()
@@ -120,19 +171,18 @@ class Job:
         return self.results
 
     def _collect(self, finals: dict[int, StatusUpdate]) -> list[ItemResult]:
-        results = []
-        for item_id in self.item_ids:
-            item = self.client.queue.item(item_id, self.queue_id)
-            result = item_result(item, output_nodes=self.output_nodes, labels=self.labels)
-            seen = finals.get(item_id)
+        """The results, from the outputs the monitor already has (one read for those it lacks)."""
+        found = results_of(self, [finals[i] for i in self.item_ids if i in finals])
+        results = [found[i] for i in self.item_ids]
+        for result in results:
+            seen = finals.get(result.item_id)
             self.timings.record_item(
-                item_id,
+                result.item_id,
                 created_at=result.created_at,
                 started_at=result.started_at,
                 completed_at=result.completed_at,
                 seen_at=seen.seen_at if seen is not None and seen.terminal else None,
             )
-            results.append(result)
         if self.journal is not None:
             self.journal.statuses(self.batch_id, {r.item_id: r.status for r in results})
         return results
@@ -156,19 +206,24 @@ class Job:
     # --- results ------------------------------------------------------------------------------
 
     def download(self, out_dir: str | os.PathLike[str], *, monitor: str | Monitor = "auto") -> list[Path]:
-        """Download the output images of every completed item into ``out_dir`` (waits first)."""
+        """Download the output images of every completed item into ``out_dir`` (waits first).
+
+        The items' downloads run side by side on the client's pool; the paths come in item order."""
         results = self.results if self.results is not None else self.wait(monitor=monitor)
+        with self.timings.stage("download"):
+            done = list(self.client.downloads.map(lambda r: self._download_one(r, out_dir), results))
+        if self.journal is not None:
+            self.journal.downloads_done(self.batch_id, out_dir)
+        return [path for paths in done for path in paths]
+
+    def _download_one(self, result: ItemResult, out_dir: str | os.PathLike[str]) -> list[Path]:
         journal = self.journal
 
-        def record(result: ItemResult, ref: ImageRef) -> None:
+        def record(item: ItemResult, ref: ImageRef) -> None:
             if journal is not None:
-                journal.downloaded(self.batch_id, result.item_id, ref.image_name, ref.path)
+                journal.downloaded(self.batch_id, item.item_id, ref.image_name, ref.path)
 
-        with self.timings.stage("download"):
-            paths = download_results(self.client.transport, results, out_dir, on_file=record)
-        if journal is not None:
-            journal.downloads_done(self.batch_id, out_dir)
-        return paths
+        return download_result(self.client.transport, result, out_dir, on_file=record)
 
     @property
     def images(self) -> list[ImageRef]:

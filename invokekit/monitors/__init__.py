@@ -2,7 +2,8 @@
 
 ``make_monitor(name, transport, db_path=..., queue_id=...)`` builds one by name (``auto``,
 ``events``, ``db``, ``api``); every backend's ``watch(item_ids, timeout=, on_update=)`` blocks until
-all items are terminal and emits the same :class:`StatusUpdate` values.
+all items are terminal and emits the same :class:`StatusUpdate` values. An :class:`EventHub` is
+one socket.io connection kept open and shared by the waits of a client.
 """
 
 from invokekit.api._items import STATUSES, TERMINAL
@@ -11,6 +12,7 @@ from invokekit.monitors._auto import MONITOR_NAMES, AutoMonitor, MonitorFallback
 from invokekit.monitors._base import Monitor, StatusUpdate, UpdateCallback
 from invokekit.monitors._db import DbMonitor
 from invokekit.monitors._events import EventMonitor
+from invokekit.monitors._hub import EventHub
 from invokekit.monitors._progress import ProgressBar, progress_bar
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "ApiMonitor",
     "AutoMonitor",
     "DbMonitor",
+    "EventHub",
     "EventMonitor",
     "Monitor",
     "MonitorFallbackWarning",

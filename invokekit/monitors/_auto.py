@@ -21,6 +21,7 @@ from invokekit.monitors._api import ApiMonitor
 from invokekit.monitors._base import Monitor
 from invokekit.monitors._db import DbMonitor
 from invokekit.monitors._events import EventMonitor
+from invokekit.monitors._hub import EventHub
 from invokekit.monitors._tracker import Deadline, TrackedMonitor, Tracker
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ class AutoMonitor(TrackedMonitor):
     """Events, else DB (if ``db_path``), else API; falls back at start-up and mid-wait.
 
     ``order`` changes the preference (``make_monitor("db")`` is ``order=("db", "api")``);
-    ``events_url`` is where socket.io listens when not at the transport's URL. ``used`` lists the
+    ``events_url`` is where socket.io listens when not at the transport's URL; ``hub`` is the
+    event connection to share (a client's), else the events backend opens one per watch. ``used`` lists the
     backends that ran during the last watch, in order; ``checks`` and ``check_seconds`` add up
     what they cost.
     """
@@ -63,9 +65,11 @@ class AutoMonitor(TrackedMonitor):
         queue_id: str = "default",
         order: Sequence[str] = BACKENDS,
         events_url: str | None = None,
+        hub: EventHub | None = None,
     ) -> None:
         super().__init__()
         self.transport = transport
+        self.hub = hub
         self.db_path = db_path
         self.queue_id = queue_id
         self.events_url = events_url
@@ -78,7 +82,8 @@ class AutoMonitor(TrackedMonitor):
 
     def _build(self, name: str) -> TrackedMonitor:
         if name == "events":
-            return EventMonitor(self.transport, queue_id=self.queue_id, url=self.events_url)
+            hub = self.hub if self.events_url is None else None
+            return EventMonitor(self.transport, queue_id=self.queue_id, url=self.events_url, hub=hub)
         if name == "db":
             assert self.db_path is not None
             return DbMonitor(self.db_path, self.transport, queue_id=self.queue_id)
@@ -117,6 +122,7 @@ def make_monitor(
     *,
     db_path: str | Path | None = None,
     queue_id: str = "default",
+    hub: EventHub | None = None,
 ) -> Monitor:
     """The monitor called ``name`` (``auto``, ``events``, ``db``, ``api``); a Monitor is returned as is.
 
@@ -124,7 +130,8 @@ def make_monitor(
     continues on the API: ``events`` and ``db`` are ``AutoMonitor`` chains ending in ``api``.
     ``db`` needs ``db_path``; ``auto`` uses the DB only when ``db_path`` is given. For one backend
     and nothing else (benchmarks), build :class:`ApiMonitor`, :class:`DbMonitor` or
-    :class:`EventMonitor` directly.
+    :class:`EventMonitor` directly. ``hub`` is the event connection the events backend shares
+    (``Client.events``): one connection for every wait instead of one per wait.
     """
     if isinstance(name, Monitor):
         return name
@@ -132,9 +139,9 @@ def make_monitor(
     if key == "api":
         return ApiMonitor(transport, queue_id=queue_id)
     if key == "auto":
-        return AutoMonitor(transport, db_path=db_path, queue_id=queue_id)
+        return AutoMonitor(transport, db_path=db_path, queue_id=queue_id, hub=hub)
     if key == "events":
-        return AutoMonitor(transport, queue_id=queue_id, order=("events", "api"))
+        return AutoMonitor(transport, queue_id=queue_id, order=("events", "api"), hub=hub)
     if key == "db":
         if db_path is None:
             raise MonitorUnavailable(f"no database to read; {PASS_DB_PATH}", backend="db")

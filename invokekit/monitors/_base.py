@@ -25,7 +25,9 @@ class StatusUpdate(QueueItem):
     ``seen_at`` is the client's wall clock (``time.time()``) when the observation arrived, and
     ``seen_monotonic`` the same moment on ``time.perf_counter()``. ``progress`` is 0..1 when the
     server reported progress (events backend), and ``preview`` is the preview image of an
-    ``invocation_progress`` event as a data URL, when there is one.
+    ``invocation_progress`` event as a data URL, when there is one. A terminal update carries the
+    item's ``outputs`` when its source told them (see :class:`QueueItem`), so the results need no
+    second read.
     """
 
     backend: str
@@ -60,10 +62,12 @@ class Monitor(ABC):
         *,
         timeout: float | None = None,
         on_update: UpdateCallback | None = None,
+        batch_id: str | None = None,
     ) -> dict[int, StatusUpdate]:
         """Block until every item in ``item_ids`` is terminal; return the last update of each.
 
-        ``on_update`` is called for every change seen (status, progress), from the calling thread
+        ``batch_id`` names the batch of all of them when known (a job's): a backend may use it to
+        spare reads. ``on_update`` is called for every change seen (status, progress), from the calling thread
         or the backend's thread. Raises ``JobTimeout`` after ``timeout`` seconds, and
         ``MonitorError`` when the backend itself stops working (callers may fall back).
         """

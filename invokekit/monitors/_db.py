@@ -37,6 +37,8 @@ from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Track
 if TYPE_CHECKING:
     from invokekit.api._transport import Transport
 
+#: the session (graph and results, ~10-50 kB of JSON) only of finished rows: what their outputs need
+_SESSION_WHEN_DONE = "CASE WHEN status IN ('completed', 'failed', 'canceled') THEN session END"
 _SQL_CHUNK = 900  # without json_each: stay under SQLite's historical limit of 999 bound parameters
 
 
@@ -81,6 +83,7 @@ class DbMonitor(TrackedMonitor):
         self.status_reads = 0
         self._json_ids = True  # one bound JSON array for any number of ids (SQLite's json_each)
         self._columns: tuple[str, ...] = REQUIRED_COLUMNS
+        self._session = False  # whether rows have the session (a finished item's outputs)
         self.connect().close()  # fail now, with a clear message, rather than mid-wait
 
     def _error(self, message: str) -> MonitorError:
@@ -91,6 +94,7 @@ class DbMonitor(TrackedMonitor):
     def connect(self) -> sqlite3.Connection:
         """Open a read-only, query-only connection and check the schema; the caller closes it."""
         conn, self._columns, self._json_ids = open_queue_db(self.db_path)
+        self._session = True  # every InvokeAI session_queue has the session column
         return conn
 
     def committed(self, conn: sqlite3.Connection) -> bool:
@@ -114,10 +118,12 @@ class DbMonitor(TrackedMonitor):
 
     def read(self, conn: sqlite3.Connection, item_ids: Sequence[int]) -> list[StatusUpdate]:
         """One status read of ``item_ids``: one query for any number of ids (one query per 900 ids
-        where SQLite lacks ``json_each``); items not in the DB are left out."""
+        where SQLite lacks ``json_each``); items not in the DB are left out. Finished items come
+        with their session, so their outputs need no API read."""
         if not item_ids:
             return []
-        cols = ", ".join(self._columns)
+        names = (*self._columns, "session") if self._session else self._columns
+        cols = ", ".join(self._columns) + (f", {_SESSION_WHEN_DONE}" if self._session else "")
         if self._json_ids:
             sql = f"SELECT {cols} FROM session_queue WHERE item_id IN (SELECT value FROM json_each(?))"
             rows = self._query(conn, sql, [json.dumps([int(i) for i in item_ids])])
@@ -130,7 +136,7 @@ class DbMonitor(TrackedMonitor):
         seen_at, seen_mono = time.time(), time.perf_counter()
         return [
             StatusUpdate.from_api(
-                dict(zip(self._columns, row, strict=True)), backend=self.name, seen_at=seen_at, seen_monotonic=seen_mono
+                dict(zip(names, row, strict=True)), backend=self.name, seen_at=seen_at, seen_monotonic=seen_mono
             )
             for row in rows
         ]

@@ -1,12 +1,18 @@
 """Watching queue items through the server's socket.io events, with polling as a safety net.
 
 Events arrive the moment the server changes an item, and they are the only source of progress
-(percentage, message, preview image) while an item runs. But a push channel can lose messages: an
-item may finish before the subscription is in place, the socket may drop and reconnect, an event
-may simply be missed. So the monitor (1) reads every item through the API right after each
-(re)subscription, (2) polls slowly (``safety_poll`` seconds) while the socket is healthy, and
-(3) polls fast, like :class:`ApiMonitor`, whenever the socket is down, so no wait can hang on a
-lost event and a completion is never missed.
+(percentage, message, preview image) while an item runs. The connection is an
+:class:`~invokekit.monitors.EventHub`: the client's own, kept open across waits (one connection
+per client, not one per wait), or, for a monitor built on its own, one opened for the watch and
+closed when it returns.
+
+But a push channel can lose messages: an item may finish before the subscription is in place, the
+socket may drop and reconnect, an event may simply be missed. So the monitor (1) reads every item
+through the API right after each (re)subscription, unless the hub proves it has every event of the
+batch (it saw the batch announced on the live connection), (2) polls slowly (``safety_poll``
+seconds) while the socket is healthy, and (3) polls fast, like :class:`ApiMonitor`, whenever the
+socket is down, so no wait can hang on a lost event and a completion is never missed. A completed
+item of a proven batch comes with its outputs from the events, so nothing is read again.
 """
 
 from __future__ import annotations
@@ -17,9 +23,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from invokekit.api._items import IN_PROGRESS, RUNNING
-from invokekit.errors import MonitorError
 from invokekit.monitors._api import ApiMonitor
 from invokekit.monitors._base import StatusUpdate
+from invokekit.monitors._hub import SOCKETIO_PATH, EventHub
 from invokekit.monitors._tracker import Backoff, Deadline, TrackedMonitor, Tracker
 
 if TYPE_CHECKING:
@@ -29,29 +35,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("invokekit.monitors")
 
-SOCKETIO_PATH = "/ws/socket.io"
-
-
-class _SocketState:
-    """Flags the socket thread sets and the waiting thread acts on."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.subscribed = False
-        self.need_subscribe = False
-        self.poll_now = False
-        self.connects = 0
-        self.closing = False
-
 
 class EventMonitor(TrackedMonitor):
     """Follow ``queue_item_status_changed`` and ``invocation_progress`` on ``/ws/socket.io``.
 
-    ``url`` is the socket.io server (default: the transport's URL). ``checks`` counts the API
-    requests of the safety net; ``events`` counts socket events about watched items, ``drops``
-    the connections lost mid-wait and ``reconnects`` the reconnections. The socket is opened for
-    each :meth:`watch` and closed when it returns, so a monitor never leaves threads behind.
-    ``client`` is the live ``socketio.Client`` during a watch (None otherwise).
+    ``hub`` is the connection to share (a client's); without it the monitor opens its own for each
+    :meth:`watch` and closes it when it returns, so it never leaves threads behind. ``url`` is the
+    socket.io server of an own connection (default: the transport's URL). ``checks`` counts the
+    API requests of the safety net; ``events`` counts socket events about watched items, ``drops``
+    the connections lost mid-wait and ``reconnects`` the reconnections. ``grace`` is how long a
+    watch of a batch waits for the batch's announcement before reading the items instead.
     """
 
     name = "events"
@@ -66,129 +59,116 @@ class EventMonitor(TrackedMonitor):
         safety_poll: float = 1.5,
         fast: float = 0.01,
         slow: float = 1.0,
+        hub: EventHub | None = None,
+        grace: float = 0.05,
     ) -> None:
         super().__init__()
         self.transport = transport
         self.queue_id = queue_id
-        self.url = (url or transport.base_url).rstrip("/")
+        self.url = (url or (hub.url if hub is not None else transport.base_url)).rstrip("/")
         self.connect_timeout = connect_timeout
         self.safety_poll = safety_poll
+        self.grace = grace
+        self.hub = hub
         self.api = ApiMonitor(transport, queue_id=queue_id, fast=fast, slow=slow)
         self.events = 0
         self.reconnects = 0
         self.drops = 0
-        self.client: socketio.Client | None = None
+        self._watching: EventHub | None = None
 
-    # --- socket lifecycle -----------------------------------------------------------------------
+    @property
+    def client(self) -> socketio.Client | None:
+        """The live ``socketio.Client`` during a watch (None otherwise)."""
+        hub = self._watching
+        return hub.client if hub is not None else None
+
+    # --- one watch ------------------------------------------------------------------------------
 
     def run(self, tracker: Tracker, deadline: Deadline) -> None:
-        import socketio  # imported here: ~0.1 s, paid only by those who use events
-        import socketio.exceptions
-
-        state = _SocketState()
-        client = socketio.Client(
-            reconnection=True,
-            reconnection_attempts=0,
-            reconnection_delay=0.25,
-            reconnection_delay_max=2.0,
-            randomization_factor=0.2,
-            handle_sigint=False,
-        )
-        self._register(client, state, tracker)
+        own = self.hub is None
+        hub = self.hub or EventHub(self.transport, url=self.url, connect_timeout=self.connect_timeout)
+        state = _WatchState()
+        listener = self._listener(hub, tracker, state)
+        drops, before = hub.drops, hub.connections
+        hub.listen(listener)  # before connecting or replaying: nothing falls between the two
+        self._watching = hub
         try:
+            hub.ensure(self.queue_id)
+            after = hub.connections
             try:
-                client.connect(
-                    self.url,
-                    socketio_path=SOCKETIO_PATH,
-                    transports=["websocket"],
-                    auth=self._auth,
-                    wait_timeout=self.connect_timeout,
-                )
-            except (socketio.exceptions.ConnectionError, ValueError, OSError) as exc:
-                raise MonitorError(
-                    f"cannot connect to socket.io at {self.url}{SOCKETIO_PATH}: {exc}", backend=self.name
-                ) from exc
-            self.client = client
-            self._loop(client, state, tracker, deadline)
+                self._loop(hub, tracker, deadline, state, fresh=after != before)
+            finally:
+                self.reconnects += hub.connections - after
         finally:
-            self.client = None
-            state.closing = True
-            _shutdown(client)
+            hub.unlisten(listener)
+            self._watching = None
+            self.drops += hub.drops - drops
+            if own:
+                hub.close()
 
-    def _auth(self) -> dict[str, str] | None:
-        """Called on every (re)connection, so a refreshed token is used."""
-        token = self.transport.token
-        return {"token": token} if token else None
+    def _listener(self, hub: EventHub, tracker: Tracker, state: _WatchState) -> Any:
+        watched = set(tracker.item_ids)
 
-    def _register(self, client: socketio.Client, state: _SocketState, tracker: Tracker) -> None:
-        def on_connect() -> None:
-            with state.lock:
-                state.connects += 1
-                if state.connects > 1:
-                    self.reconnects += 1
-                state.need_subscribe = True
-                state.poll_now = True
-            tracker.wake()
-
-        def on_disconnect(*_reason: Any) -> None:
-            with state.lock:
-                state.subscribed = False
-                state.poll_now = True
-                if state.closing:
+        def on_event(kind: str, data: dict[str, Any]) -> None:
+            if kind in ("status", "progress"):
+                if data.get("queue_id", self.queue_id) != self.queue_id or "item_id" not in data:
                     return
-                self.drops += 1
-            log.info("socket.io connection to %s lost; polling the API until it is back", self.url)
+                item_id = int(data["item_id"])
+                if item_id not in watched:
+                    return
+                self.events += 1
+                if kind == "status":
+                    tracker.observe(self._update(hub, tracker, data))
+                else:
+                    tracker.observe(_progress_update(data, tracker.status(item_id)))
+                return
+            if kind == "batch" and data.get("batch_id") != tracker.batch_id:
+                return
+            if kind in ("disconnect", "subscribed"):
+                with state.lock:
+                    state.poll_now = True  # lost, or back: events may have been missed meanwhile
             tracker.wake()
 
-        def on_status(data: dict[str, Any]) -> None:
-            if data.get("queue_id", self.queue_id) != self.queue_id or "item_id" not in data:
-                return
-            self.events += 1
-            tracker.observe(StatusUpdate.from_api(data, backend=self.name))
+        return on_event
 
-        def on_progress(data: dict[str, Any]) -> None:
-            if data.get("queue_id", self.queue_id) != self.queue_id or "item_id" not in data:
-                return
-            self.events += 1
-            tracker.observe(_progress_update(data, tracker.status(int(data["item_id"]))))
+    def _update(self, hub: EventHub, tracker: Tracker, data: dict[str, Any]) -> StatusUpdate:
+        outputs = hub.terminal_outputs(data, tracker.batch_id, self.queue_id)
+        return StatusUpdate.from_api(data, backend=self.name, outputs=outputs)
 
-        client.on("connect", on_connect)
-        client.on("disconnect", on_disconnect)
-        client.on("queue_item_status_changed", on_status)
-        client.on("invocation_progress", on_progress)
-
-    def _subscribe(self, client: socketio.Client, state: _SocketState) -> None:
-        """Join the queue's room and wait for the server's acknowledgement (so that a read made
-        after this returns cannot miss an event)."""
-        import socketio.exceptions
-
-        with state.lock:
-            state.need_subscribe = False
-        try:
-            client.call("subscribe_queue", {"queue_id": self.queue_id}, timeout=self.connect_timeout)
-        except (socketio.exceptions.SocketIOError, OSError) as exc:
-            # not retried until the next (re)connection: meanwhile the API is polled at full speed
-            log.info("subscribe_queue on %s failed (%s); polling the API instead", self.url, exc)
-            return
-        with state.lock:
-            state.subscribed = client.connected
-            state.poll_now = True
+    def _replay(self, hub: EventHub, tracker: Tracker) -> None:
+        """What the hub already heard about the watched items (events before this watch began)."""
+        for item_id in tracker.pending():
+            data = hub.replay(item_id)
+            if data is not None:
+                tracker.observe(self._update(hub, tracker, data))
 
     # --- the waiting thread -----------------------------------------------------------------------
 
-    def _loop(self, client: socketio.Client, state: _SocketState, tracker: Tracker, deadline: Deadline) -> None:
+    def _loop(self, hub: EventHub, tracker: Tracker, deadline: Deadline, state: _WatchState, *, fresh: bool) -> None:
+        """``fresh``: the connection was opened by this watch (so it cannot have heard the batch)."""
         backoff = Backoff(self.api.fast, self.api.slow, self.api.factor)
-        next_poll = 0.0
+        proven = hub.proven(tracker.batch_id, self.queue_id)
+        if proven:  # every event of the batch is in the hub: no initial read
+            self._replay(hub, tracker)
+            next_poll = time.perf_counter() + self.safety_poll
+        else:  # an open connection may still get the announcement (it races the enqueue answer)
+            wait = self.grace if tracker.batch_id and not fresh and hub.subscribed(self.queue_id) else 0.0
+            next_poll = time.perf_counter() + wait
+        with state.lock:
+            state.poll_now = False
         while True:
             version = tracker.version
-            if state.need_subscribe and client.connected:
-                self._subscribe(client, state)
+            if not proven and hub.proven(tracker.batch_id, self.queue_id):
+                proven = True
+                self._replay(hub, tracker)
+                next_poll = max(next_poll, time.perf_counter() + self.safety_poll)
             with state.lock:
                 if state.poll_now:
                     state.poll_now = False
                     next_poll = 0.0
                     backoff.interval = backoff.fast
-                live = state.subscribed and client.connected
+            live = hub.subscribed(self.queue_id)
+            proven = proven and hub.proven(tracker.batch_id, self.queue_id)
             if time.perf_counter() >= next_poll:
                 changed = tracker.observe_all(self._poll(tracker.pending()))
                 next_poll = time.perf_counter() + (self.safety_poll if live else backoff.next(changed))
@@ -207,6 +187,14 @@ class EventMonitor(TrackedMonitor):
             self.checks, self.check_seconds = self.api.checks, self.api.check_seconds
 
 
+class _WatchState:
+    """A flag the socket thread sets and the waiting thread acts on."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.poll_now = False
+
+
 def _progress_update(data: dict[str, Any], current: str | None) -> StatusUpdate:
     """An ``invocation_progress`` event as an update: same status, with percentage/message/preview."""
     image = data.get("image") or {}
@@ -223,11 +211,4 @@ def _progress_update(data: dict[str, Any], current: str | None) -> StatusUpdate:
     )
 
 
-def _shutdown(client: socketio.Client) -> None:
-    """Disconnect and stop any reconnection attempt, so no socket thread outlives the watch."""
-    try:
-        client.shutdown()
-        if client.connected:  # a reconnection that succeeded while shutting down
-            client.disconnect()
-    except Exception:  # pragma: no cover - best effort; never mask the watch's own outcome
-        log.debug("socket.io shutdown failed", exc_info=True)
+__all__ = ["SOCKETIO_PATH", "EventMonitor"]

@@ -21,6 +21,7 @@ from invokekit.monitors._base import Monitor, StatusUpdate, UpdateCallback
 
 log = logging.getLogger("invokekit.monitors")
 
+
 class Tracker:
     """The last update of each watched item; emits an update only when something changed.
 
@@ -30,8 +31,12 @@ class Tracker:
     and re-raised in the waiting thread by :meth:`raise_callback_error`.
     """
 
-    def __init__(self, item_ids: Sequence[int], on_update: UpdateCallback | None = None) -> None:
+    def __init__(
+        self, item_ids: Sequence[int], on_update: UpdateCallback | None = None, *, batch_id: str | None = None
+    ) -> None:
         self.item_ids: list[int] = list(dict.fromkeys(int(i) for i in item_ids))
+        #: the batch the items belong to, when the caller knows (lets the events backend prove it heard everything)
+        self.batch_id = batch_id
         self.latest: dict[int, StatusUpdate] = {}
         self.on_update = on_update
         self._lock = threading.RLock()
@@ -39,6 +44,7 @@ class Tracker:
         self._watched = frozenset(self.item_ids)
         self._callback_error: BaseException | None = None
         self._watcher = threading.get_ident()
+        self._stopped = False
         #: bumped on every accepted observation and every :meth:`wake`; see :meth:`wait_for_change`
         self.version = 0
 
@@ -80,7 +86,13 @@ class Tracker:
             return [i for i in self.item_ids if not (i in self.latest and self.latest[i].terminal)]
 
     def done(self) -> bool:
-        return not self.pending()
+        """Every item is terminal, or :meth:`stop` was called."""
+        return self._stopped or not self.pending()
+
+    def stop(self) -> None:
+        """End the watch early (its consumer went away): the backend returns at its next look."""
+        self._stopped = True
+        self.wake()
 
     def wait_for_change(self, timeout: float, since: int) -> None:
         """Sleep up to ``timeout`` seconds unless something changed after ``version`` was ``since``.
@@ -177,8 +189,9 @@ class TrackedMonitor(Monitor):
         *,
         timeout: float | None = None,
         on_update: UpdateCallback | None = None,
+        batch_id: str | None = None,
     ) -> dict[int, StatusUpdate]:
-        tracker = Tracker(item_ids, on_update)
+        tracker = Tracker(item_ids, on_update, batch_id=batch_id)
         if tracker.item_ids:
             self.run(tracker, Deadline(timeout))
         return tracker.result()

@@ -1,7 +1,7 @@
 """What a run leaves behind: each item's outputs, the downloaded files, the stage timings and the
 run journal that lets a crashed process finish its work."""
 
-from invokekit.results._download import check_image_name, download_image, download_results
+from invokekit.results._download import check_image_name, download_image, download_result, download_results
 from invokekit.results._journal import Journal, JournalEntry, read_journal
 from invokekit.results._outputs import ImageRef, ItemResult, default_output_nodes, item_result
 from invokekit.results._timing import ItemTiming, Timings, parse_server_time
@@ -16,6 +16,7 @@ __all__ = [
     "check_image_name",
     "default_output_nodes",
     "download_image",
+    "download_result",
     "download_results",
     "item_result",
     "parse_server_time",

@@ -1,7 +1,8 @@
 """Downloads of output images, verified and stored safely.
 
-Downloads are verified (Pillow decodes them; width and height match the server's image record)
-and written atomically into the target folder, so a crash or a cut connection never leaves a
+Downloads are verified (Pillow decodes them; width and height match what the server said: the
+size its events or its queue item reported, else its image record, asked for only then) and
+written atomically into the target folder, so a crash or a cut connection never leaves a
 half-written file, and an existing different file is never overwritten.
 """
 
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import requests
-from PIL import Image
 
 from invokekit.api import Images
 from invokekit.api._items import COMPLETED
@@ -83,6 +83,8 @@ def _fetch_bytes(transport: Transport, name: str, timeout: float | None) -> byte
 
 
 def _verify(data: bytes, name: str, width: int | None, height: int | None) -> tuple[int, int]:
+    from PIL import Image  # imported on first download: ~30 ms that importing invokekit need not pay
+
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
@@ -126,24 +128,30 @@ def download_image(
     *,
     filename: str | None = None,
     timeout: float | None = None,
+    size: tuple[int | None, int | None] | None = None,
 ) -> tuple[Path, int, int]:
     """Download one image into ``out_dir``; return its path, width and height.
 
+    ``size`` is the width and height the server already reported (an output's ``width`` and
+    ``height``): the decoded image must have it, and the image record is not asked for.
     Raises :class:`DownloadError` (and writes nothing) when the name is unsafe, the transfer is
-    cut, the bytes do not decode, the size differs from the server's record, or a different file
-    of that name is already there. The same file already there is fine.
+    cut, the bytes do not decode, the size differs from the server's, or a different file of that
+    name is already there. The same file already there is fine.
     """
     name = check_image_name(image_name)
     target_name = check_image_name(filename) if filename is not None else name
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / target_name
-    try:
-        dto = Images(transport).dto(name)
-    except ServerError as exc:
-        raise DownloadError(f"the server has no record of it: {exc}", image_name=name) from exc
+    width, height = size if size is not None else (None, None)
+    if width is None or height is None:
+        try:
+            dto = Images(transport).dto(name)
+        except ServerError as exc:
+            raise DownloadError(f"the server has no record of it: {exc}", image_name=name) from exc
+        width, height = dto.get("width"), dto.get("height")
     data = _fetch_bytes(transport, name, timeout)
-    width, height = _verify(data, name, dto.get("width"), dto.get("height"))
+    width, height = _verify(data, name, width, height)
     _place(data, target, name)
     return target, width, height
 
@@ -158,15 +166,30 @@ def download_results(
     """Download every image of the completed ``results``; fill in each ``ImageRef.path``."""
     paths: list[Path] = []
     for result in results:
-        if result.status != COMPLETED:
-            continue
-        for ref in result.images:
-            path, width, height = download_image(transport, ref.image_name, out_dir)
-            ref.path, ref.width, ref.height = path, width, height
-            paths.append(path)
-            if on_file is not None:
-                on_file(result, ref)
+        paths += download_result(transport, result, out_dir, on_file=on_file)
     return paths
 
 
-__all__ = ["check_image_name", "download_image", "download_results"]
+def download_result(
+    transport: Transport,
+    result: ItemResult,
+    out_dir: str | os.PathLike[str],
+    *,
+    on_file: Callable[[ItemResult, ImageRef], None] | None = None,
+) -> list[Path]:
+    """Download the images of one item (none unless it completed); fill in each ``ImageRef.path``.
+
+    The size each output reported is checked against the bytes, so no image record is read."""
+    if result.status != COMPLETED:
+        return []
+    paths = []
+    for ref in result.images:
+        path, width, height = download_image(transport, ref.image_name, out_dir, size=(ref.width, ref.height))
+        ref.path, ref.width, ref.height = path, width, height
+        paths.append(path)
+        if on_file is not None:
+            on_file(result, ref)
+    return paths
+
+
+__all__ = ["check_image_name", "download_image", "download_result", "download_results"]

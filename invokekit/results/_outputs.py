@@ -2,14 +2,18 @@
 
 The images of a run are found in the item's own session: each source node of the graph maps to
 one or more prepared (executed) node ids through ``session.source_prepared_mapping``, and each
-prepared id to its output in ``session.results``. Only the output nodes count (never "the newest
-image on the server", which could belong to somebody else's job).
+prepared id to its output in ``session.results``; the events say the same thing as it happens
+(``invocation_complete`` names the source node and carries the result). Both are decoded into
+:class:`~invokekit.api.NodeOutput` values (``QueueItem.outputs``), so a monitor that already saw
+them saves a read. Only the output nodes count (never "the newest image on the server", which
+could belong to somebody else's job).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
@@ -90,25 +94,33 @@ def _images_of(output: Any) -> list[dict[str, Any]]:
 
 
 def item_result(
-    item: Mapping[str, Any],
+    item: Mapping[str, Any] | QueueItem,
     *,
     output_nodes: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> ItemResult:
-    """Build the :class:`ItemResult` of a queue item (``client.queue.item(id)``).
+    """Build the :class:`ItemResult` of a queue item: a full item (``client.queue.item(id)``), or a
+    decoded :class:`QueueItem` whose ``outputs`` are known (e.g. a monitor's final update).
 
-    ``output_nodes`` are the source node ids whose images are the results (default: every node of
-    the session graph that is not intermediate); ``labels`` maps node ids to friendly labels.
+    ``output_nodes`` are the source node ids whose images are the results (default: every node
+    that is not intermediate); ``labels`` maps node ids to friendly labels.
     """
     labels = labels or {}
-    result = ItemResult.from_api(item)
-    session = item.get("session") or {}
-    mapping: Mapping[str, list[str]] = session.get("source_prepared_mapping") or {}
-    results: Mapping[str, Any] = session.get("results") or {}
-    wanted = list(output_nodes) if output_nodes is not None else default_output_nodes(session.get("graph") or {})
-    for node_id in wanted:
-        for prepared_id in mapping.get(node_id, []):
-            for image in _images_of(results.get(prepared_id)):
+    if isinstance(item, QueueItem):
+        fields = {f.name: getattr(item, f.name) for f in dataclass_fields(QueueItem)}
+        result = ItemResult(**fields)
+    else:
+        result = ItemResult.from_api(item)
+    wanted = set(output_nodes) if output_nodes is not None else None
+    outputs = result.outputs or ()
+    order = list(output_nodes) if output_nodes is not None else list(dict.fromkeys(o.node_id for o in outputs))
+    by_node: dict[str, list[Any]] = {}
+    for output in outputs:
+        if (wanted is None and not output.intermediate) or (wanted is not None and output.node_id in wanted):
+            by_node.setdefault(output.node_id, []).append(output.result)
+    for node_id in order:
+        for produced in by_node.get(node_id, []):
+            for image in _images_of(produced):
                 result.images.append(
                     ImageRef(
                         node_id=node_id,
