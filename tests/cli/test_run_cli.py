@@ -194,3 +194,30 @@ def test_a_raw_graph_takes_sets_and_typed_sweeps_by_node_id(invokeai_sandbox, tm
     assert sizes == [(33, 20), (34, 20)]
     assert main([*base, "--model", "tiny-sdxl"]) == 2
     assert "node_id.field" in capsys.readouterr().err
+
+
+@pytest.mark.server
+def test_a_sweep_prints_and_saves_each_item_as_it_finishes(invokeai_sandbox, tmp_path, capsys) -> None:
+    """16 seeds: each item's line comes as it finishes, and its PNG is on disk before later items end."""
+    from invokekit.results import parse_server_time
+
+    seeds = ",".join(str(s) for s in range(100, 116))
+    args = ["run", SDXL, "--url", invokeai_sandbox.url, "--out", str(tmp_path), "--json", "--model", "tiny-sdxl",
+            "--set", "vae=tiny-sdxl-vae", "--set", "width=64", "--set", "height=64", "--set", "steps=1",
+            "--sweep", f"seed={seeds}"]  # fmt: skip
+    status = main(args)
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert status == 0 and len(report["items"]) == 16
+    lines = [line for line in captured.err.splitlines() if " done" in line]
+    assert [line.split(":", 1)[0].split(",")[0] for line in lines] == [f"{n}/16 done" for n in range(1, 17)]
+    assert "ETA" in lines[0] and "ETA" not in lines[-1]
+    items = {i["item_id"]: i for i in report["items"]}
+    with Client(invokeai_sandbox.url) as client:
+        served = client.queue.items(list(items))
+    completed = {int(it["item_id"]): parse_server_time(it["completed_at"]) for it in served}
+    order = sorted(completed, key=completed.__getitem__)
+    assert [int(line.split("item ")[1].split()[0]) for line in lines] == order  # printed in completion order
+    for earlier, later in zip(order, order[2:], strict=False):
+        png = Path(items[earlier]["images"][0]["path"])
+        assert png.stat().st_mtime < completed[later], f"item {earlier}'s PNG came after item {later} finished"
