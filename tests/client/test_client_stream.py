@@ -17,13 +17,10 @@ pytestmark = pytest.mark.server
 
 def image_graph(width: int, height: int, value: int = 0) -> dict:
     """blank image -> resize (only the resize node keeps its image); ``value`` makes it unique."""
-    return {
-        "nodes": {
-            "blank": {"id": "blank", "type": "blank_image", "width": 8 + value % 7, "height": 8, "is_intermediate": True},
-            "resize": {"id": "resize", "type": "img_resize", "width": width, "height": height, "use_cache": False},
-        },
-        "edges": [{"source": {"node_id": "blank", "field": "image"}, "destination": {"node_id": "resize", "field": "image"}}],
-    }
+    blank = {"id": "blank", "type": "blank_image", "width": 8 + value % 7, "height": 8, "is_intermediate": True}
+    resize = {"id": "resize", "type": "img_resize", "width": width, "height": height, "use_cache": False}
+    edge = {"source": {"node_id": "blank", "field": "image"}, "destination": {"node_id": "resize", "field": "image"}}
+    return {"nodes": {"blank": blank, "resize": resize}, "edges": [edge]}
 
 
 @pytest.fixture
