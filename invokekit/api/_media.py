@@ -12,11 +12,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, ClassVar
-
-import requests
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from invokekit.api._base import Namespace, segment
+
+if TYPE_CHECKING:
+    import requests
 
 #: what :meth:`_Media.upload` takes: a path, the bytes, or an open binary file
 Upload = str | os.PathLike[str] | bytes | IO[bytes]

@@ -9,9 +9,8 @@ whose message ends with what to do.
 from __future__ import annotations
 
 import re
-from typing import Any
-
-import requests
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from invokekit.errors import (
     AuthenticationError,
@@ -23,7 +22,17 @@ from invokekit.errors import (
 )
 
 #: what a request raises when the connection is refused, times out, or dies mid-response
-LOST = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+if TYPE_CHECKING:
+    import requests
+
+
+@cache
+def lost_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions of a request that never got its answer (requests is imported on first use:
+    importing invokekit and building a client stay cheap)."""
+    import requests
+
+    return (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\"()\]\[]+)")
 _DISCONNECTED = re.compile(r"RemoteDisconnected\('([^']+)'")
@@ -32,6 +41,8 @@ _DISCONNECTED = re.compile(r"RemoteDisconnected\('([^']+)'")
 def lost_reason(exc: BaseException) -> str:
     """A few words for a lost connection ("Connection refused", "read timed out"), instead of
     urllib3's nested reprs."""
+    import requests
+
     if isinstance(exc, requests.ConnectTimeout):
         return "connect timed out"
     if isinstance(exc, requests.Timeout):
@@ -127,4 +138,4 @@ def error_from_response(resp: requests.Response, server_url: str | None = None) 
     return ServerError(message, status=resp.status_code, detail=detail, url=resp.url)
 
 
-__all__ = ["LOST", "error_from_response", "lost_reason", "unavailable"]
+__all__ = ["error_from_response", "lost_errors", "lost_reason", "unavailable"]

@@ -14,14 +14,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
-
 from invokekit.api import _retry
-from invokekit.api._responses import LOST, error_from_response, lost_reason, unavailable
+from invokekit.api._responses import error_from_response, lost_errors, lost_reason, unavailable
 from invokekit.errors import ServerError
+
+if TYPE_CHECKING:
+    import requests
 
 DEFAULT_URL = "http://127.0.0.1:9090"
 
@@ -46,14 +47,29 @@ class Transport:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retries = retries
-        self.session = session or requests.Session()
-        self.session.headers.setdefault("User-Agent", "invokekit")
+        self._session = session
+        if session is not None:
+            session.headers.setdefault("User-Agent", "invokekit")
         self._token = token
         self._lock = threading.Lock()
         self.requests_sent = 0
 
     def __repr__(self) -> str:
         return f"Transport({self.base_url!r})"  # never the token
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session, made on first use (importing requests costs ~40 ms a client need not
+        pay before its first request)."""
+        if self._session is None:
+            import requests
+
+            with self._lock:
+                if self._session is None:
+                    session = requests.Session()
+                    session.headers.setdefault("User-Agent", "invokekit")
+                    self._session = session
+        return self._session
 
     # --- auth ---------------------------------------------------------------------------------
 
@@ -112,7 +128,7 @@ class Transport:
                     timeout=timeout or self.timeout,
                     headers=self.auth_headers(),
                 )
-            except LOST as exc:
+            except lost_errors() as exc:
                 reason = lost_reason(exc)
                 if attempt < attempts:
                     attempt = self._wait(method, where, reason, attempt, attempts, _retry.backoff(attempt - 1))
@@ -184,7 +200,8 @@ class Transport:
             resp.close()
 
     def close(self) -> None:
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
 
 
 __all__ = ["DEFAULT_URL", "Transport", "error_from_response"]

@@ -144,13 +144,16 @@ class Client(DatabaseMethods):
         """What converting and checking a workflow needs from the server (cached).
 
         A :class:`invokekit.workflow.ServerContext` with the OpenAPI schema, the installed models
-        and the boards.
+        and the boards. The schema comes from the cache on disk when this kind of server (version
+        and node packs) was seen before, so a new process pays no schema fetch;
+        ``refresh`` fetches it again (see :mod:`invokekit.client._context_cache`).
         """
         if self._context is None or refresh:
+            from invokekit.client._context_cache import cached_schema
             from invokekit.workflow import ServerContext
 
             self._context = ServerContext(
-                schema=self.app.openapi_schema(),
+                schema=cached_schema(self.app, self.url, refresh=refresh),
                 models=self.models.list(),
                 boards=self.boards.list(),
                 image_exists=self._image_exists,

@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from invokekit.api._items import CANCELED, FAILED, QueueItem
-from invokekit.client._stream import results_of, stream
 from invokekit.errors import JobCanceled, JobFailed
-from invokekit.monitors import Monitor, StatusUpdate, UpdateCallback
 from invokekit.results import ImageRef, ItemResult, Timings, download_result
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the monitors are imported on the first wait: building a client stays cheap
     from invokekit.client._client import Client
+    from invokekit.monitors import Monitor, StatusUpdate, UpdateCallback
     from invokekit.results import Journal
 
 
@@ -79,6 +78,8 @@ class Job:
     # --- waiting ------------------------------------------------------------------------------
 
     def _monitor(self, monitor: str | Monitor, db_path: str | os.PathLike[str] | None) -> tuple[Monitor, bool]:
+        from invokekit.monitors import Monitor
+
         if isinstance(monitor, Monitor):
             return monitor, False
         return self.client.monitor_for(monitor, queue_id=self.queue_id, db_path=db_path), True
@@ -111,6 +112,8 @@ class Job:
                     self._download_one(result, folder)
                 yield result
             return
+        from invokekit.client._stream import stream
+
         watcher, owned = self._monitor(monitor, db_path)
         yield from stream(self, watcher, owned=owned, out_dir=folder, timeout=timeout, on_update=on_update,
                           pool=self.client.downloads)
@@ -172,6 +175,8 @@ class Job:
 
     def _collect(self, finals: dict[int, StatusUpdate]) -> list[ItemResult]:
         """The results, from the outputs the monitor already has (one read for those it lacks)."""
+        from invokekit.client._stream import results_of
+
         found = results_of(self, [finals[i] for i in self.item_ids if i in finals])
         results = [found[i] for i in self.item_ids]
         for result in results:

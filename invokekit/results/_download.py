@@ -16,8 +16,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import requests
-
 from invokekit.api import Images
 from invokekit.api._items import COMPLETED
 from invokekit.errors import DownloadError, ServerError
@@ -66,6 +64,8 @@ def _same_content(path: Path, data: bytes) -> bool:
 
 def _fetch_bytes(transport: Transport, name: str, timeout: float | None) -> bytes:
     """GET the full image, insisting on every byte the server announced."""
+    import requests
+
     try:
         with Images(transport).stream_full(name, timeout=timeout) as resp:
             expected = resp.headers.get("Content-Length")
