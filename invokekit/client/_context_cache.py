@@ -4,9 +4,8 @@ Converting a workflow needs the server's OpenAPI schema: 1.7 MB, ~140 ms to fetc
 is a function of the code the server runs, InvokeAI's version and its custom node packs, and both
 are cheap to ask: ``GET /api/v1/app/version`` and ``GET /api/v2/custom_nodes/`` (each pack's name
 and node types; a few hundred bytes). Their hash is the key of a file under the invokekit cache
-(``$INVOKEKIT_CACHE``, else ``~/.cache/invokekit``), in ``server-context/``. The file keeps only what
-conversion reads: the invocation and output components and every component they refer to (half
-the size; ~5 ms to parse).
+(``$INVOKEKIT_CACHE``, else ``~/.cache/invokekit``), in ``server-context/``. The file leaves out the
+components conversion never reads (two thirds of the size; ~7 ms to parse).
 
 Invalidation: another version, a pack installed or removed, or a pack's node types changed, is
 another key, so another file. A pack whose code changed without changing its node types keeps
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
     from invokekit.api import App
 
 #: bump when the file's content changes meaning
-FORMAT = 1
+FORMAT = 2
 #: how long a file whose key could not include the node packs is trusted (seconds)
 UNLISTED_MAX_AGE = 3600.0
 _REF = re.compile(r'"#/components/schemas/([^"]+)"')
@@ -60,7 +59,8 @@ def server_key(app: App, url: str) -> tuple[str, bool]:
 
 
 def reduced(schema: dict[str, Any]) -> dict[str, Any]:
-    """The part of ``schema`` conversion reads: invocation and output components and their references."""
+    """``schema`` without the components conversion never reads: the invocation and output
+    components and those they refer to stay, and the paths (a client reading them sees them)."""
     comps: dict[str, Any] = (schema.get("components") or {}).get("schemas") or {}
     keep = {k for k, v in comps.items() if isinstance(v, dict) and v.get("class") in ("invocation", "output")}
     todo = list(keep)
@@ -69,8 +69,7 @@ def reduced(schema: dict[str, Any]) -> dict[str, Any]:
             if ref in comps and ref not in keep:
                 keep.add(ref)
                 todo.append(ref)
-    return {"openapi": schema.get("openapi"), "info": schema.get("info"),
-            "components": {"schemas": {k: comps[k] for k in sorted(keep)}}}
+    return {**schema, "components": {"schemas": {k: comps[k] for k in sorted(keep)}}}
 
 
 def cached_schema(app: App, url: str, *, refresh: bool = False, folder: Path | None = None) -> dict[str, Any]:
