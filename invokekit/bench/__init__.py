@@ -7,6 +7,7 @@ from here, so they measure alike.
 from invokekit.bench._runner import (
     BASELINE,
     FULL,
+    FULL_ONLY,
     NOTEBOOKS,
     QUICK,
     RESULTS_TAG,
@@ -38,6 +39,7 @@ from invokekit.bench._runner import (
 __all__ = [
     "BASELINE",
     "FULL",
+    "FULL_ONLY",
     "NOTEBOOKS",
     "QUICK",
     "RESULTS_TAG",

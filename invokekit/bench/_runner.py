@@ -47,7 +47,9 @@ from invokekit.errors import InvokekitError, MonitorUnavailable
 from invokekit.results import parse_server_time
 
 #: the notebooks, in the order they run
-NOTEBOOKS = ("monitor_latency", "stage_timings", "sweeps_and_scale")
+NOTEBOOKS = ("monitor_latency", "stage_timings", "sweeps_and_scale", "peers")
+#: notebooks only a full run has (the peers are installed from PyPI: not in CI's quick run)
+FULL_ONLY = ("peers",)
 #: the tag of the cell whose ``application/json`` output holds a notebook's numbers
 RESULTS_TAG = "results"
 KERNEL_NAME = "invokekit"
@@ -66,6 +68,7 @@ FULL: dict[str, dict[str, Any]] = {
     "stage_timings": {"sizes": [64, 128, 256], "steps": [1, 4], "runs": 5},
     "sweeps_and_scale": {"variants": 100, "repeats": 3, "watch_counts": [1, 10, 100, 1000], "cycle_samples": 20,
                          "idle_window": 2.0},
+    "peers": {"jobs": 24, "size": 256, "steps": 4, "sweep_seeds": 16},
 }
 
 
@@ -216,6 +219,8 @@ def run_benchmarks(
     machine: dict[str, Any] = {"cpus": os.cpu_count(), "load_before": list(os.getloadavg())}
     started = time.perf_counter()
     for name in notebooks:
+        if quick and name in FULL_ONLY:
+            continue
         params = {"url": url, "db_path": str(db_path) if db_path else "", "out_dir": str(out.resolve()),
                   "quick": quick, **settings.get(name, {}), **(overrides or {}).get(name, {})}
         began = time.perf_counter()
@@ -246,6 +251,7 @@ def run_benchmarks(
 __all__ = [
     "BASELINE",
     "FULL",
+    "FULL_ONLY",
     "NOTEBOOKS",
     "QUICK",
     "RESULTS_TAG",
