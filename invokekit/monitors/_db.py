@@ -94,7 +94,7 @@ class DbMonitor(TrackedMonitor):
     def connect(self) -> sqlite3.Connection:
         """Open a read-only, query-only connection and check the schema; the caller closes it."""
         conn, self._columns, self._json_ids = open_queue_db(self.db_path)
-        self._session = True  # every InvokeAI session_queue has the session column
+        self._session = any(row[1] == "session" for row in conn.execute("PRAGMA table_info(session_queue)"))
         return conn
 
     def committed(self, conn: sqlite3.Connection) -> bool:
