@@ -75,13 +75,13 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 
 def _progress(args: argparse.Namespace) -> Any:
-    """An on_update callback printing each item's start once (its end is printed when its files are
-    written, by :func:`_finished`; progress ticks are not printed)."""
-    started: set[int] = set()
+    """An on_update callback printing each status change once (progress ticks are not printed);
+    the line with the item's files comes when they are written (:class:`_Finished`)."""
+    last: dict[int, str] = {}
 
     def show(update: Any) -> None:
-        if not update.terminal and update.status != "pending" and update.item_id not in started:
-            started.add(update.item_id)
+        if last.get(update.item_id) != update.status:
+            last[update.item_id] = update.status
             _say(args, f"  item {update.item_id}: {update.status} ({update.backend})")
 
     return show

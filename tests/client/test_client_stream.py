@@ -51,7 +51,8 @@ def test_twenty_waits_with_the_default_monitor_share_one_socket_connection(clien
         [result] = job.as_completed(tmp_path)
         requests.append(client.transport.requests_sent - before)
         assert result.status == "completed" and result.images[0].path.is_file()
-        assert job.last_updates[job.item_ids[0]].backend == "events"
+        if n:  # the first may finish before the new connection is subscribed: then its first read sees it
+            assert job.last_updates[job.item_ids[0]].backend == "events"
     assert len(socket_clients) == 1
     assert client.events.opened == 1 and client.events.connections == 1 and client.events.drops == 0
     # steady state: the enqueue POST and the image GET; the first job also reads its item once
