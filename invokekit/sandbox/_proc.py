@@ -20,8 +20,10 @@ StatusCallback = Callable[[str], None]
 _INTERESTING = ("Collecting", "Installing", "Successfully", "built", "ERROR", "error")
 
 
-# variables of the caller's python that must not leak into the InvokeAI venv's processes
-_FOREIGN_PYTHON_VARS = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
+# variables of the caller's python that must not leak into the InvokeAI venv's processes; MPLBACKEND is
+# set by a Jupyter kernel to its inline backend, which the venv's matplotlib (imported by InvokeAI's
+# mediapipe nodes at start-up) does not have: a sandbox started from a notebook would fail to start
+_FOREIGN_PYTHON_VARS = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "MPLBACKEND")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
