@@ -1,16 +1,11 @@
-"""Fixtures for the HTTP layer's tests: the loopback fault proxy (shared with tests/client) and
-the transport's test mode."""
+"""Fixtures for the HTTP layer's tests: the transport's test mode (the loopback fault proxy,
+shared with tests/client, is ``tests/_faultproxy.py``)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-# the fault proxy lives beside the client tests, which use it too
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "client"))
 
 from invokekit.api import set_testing
 

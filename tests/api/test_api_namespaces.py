@@ -20,12 +20,6 @@ from invokekit.sandbox._layout import Layout, default_cache_dir
 pytestmark = pytest.mark.server
 
 
-@pytest.fixture(scope="module")
-def client(invokeai_sandbox) -> Iterator[Client]:
-    with Client(invokeai_sandbox.url) as c:
-        yield c
-
-
 @pytest.fixture
 def board(client: Client) -> Iterator[dict]:
     made = client.boards.create(f"ik-api-{uuid.uuid4().hex[:8]}")

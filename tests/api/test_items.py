@@ -103,7 +103,7 @@ def test_journal_and_results_do_not_import_the_monitors() -> None:
 
 
 @pytest.mark.server
-def test_one_real_item_read_three_ways_decodes_alike(invokeai_sandbox: Any) -> None:
+def test_one_real_item_read_three_ways_decodes_alike(client: Client, invokeai_sandbox: Any) -> None:
     """A real failed item: the API's full item, its row in the server's database (read-only, by
     the DB monitor) and the item result agree field by field."""
     graph = {
@@ -113,16 +113,15 @@ def test_one_real_item_read_three_ways_decodes_alike(invokeai_sandbox: Any) -> N
         },
         "edges": [{"source": {"node_id": "a", "field": "value"}, "destination": {"node_id": "d", "field": "a"}}],
     }
-    with Client(invokeai_sandbox.url, db_path=invokeai_sandbox.db_path) as client:
-        job = client.submit(graph)
-        [result] = job.wait(monitor="api", timeout=120)
-        full = QueueItem.from_api(client.queue.item(result.item_id))
-        monitor = DbMonitor(invokeai_sandbox.db_path, client.transport)
-        conn = monitor.connect()
-        try:
-            [row] = monitor.read(conn, [result.item_id])
-        finally:
-            conn.close()
+    job = client.submit(graph)
+    [result] = job.wait(monitor="api", timeout=120)
+    full = QueueItem.from_api(client.queue.item(result.item_id))
+    monitor = DbMonitor(invokeai_sandbox.db_path, client.transport)
+    conn = monitor.connect()
+    try:
+        [row] = monitor.read(conn, [result.item_id])
+    finally:
+        conn.close()
     assert full.status == "failed" and full.error_type == "ZeroDivisionError" and full.error_traceback
     assert _base(row) == full == _base(result)
     assert job.last_updates[result.item_id].status == "failed"

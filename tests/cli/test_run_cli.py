@@ -129,12 +129,11 @@ def test_resume_after_the_process_died_between_submit_and_download(invokeai_sand
 
 
 @pytest.mark.server
-def test_resume_recovers_items_when_the_process_died_during_the_post(invokeai_sandbox, tmp_path, capsys) -> None:
+def test_resume_recovers_items_when_the_process_died_during_the_post(client: Client, tmp_path, capsys) -> None:
     journal = Journal(tmp_path / "j.jsonl")
     batch = {"batch_id": str(uuid.uuid4()), "graph": json.loads(json.dumps(FAILING_GRAPH)), "runs": 1}
-    with Client(invokeai_sandbox.url) as client:
-        journal.submitted(batch["batch_id"], url=client.url, queue_id="default", output_nodes=None, labels={})
-        client.transport.post_json("/api/v1/queue/default/enqueue_batch", {"batch": batch})  # its answer "lost"
+    journal.submitted(batch["batch_id"], url=client.url, queue_id="default", output_nodes=None, labels={})
+    client.transport.post_json("/api/v1/queue/default/enqueue_batch", {"batch": batch})  # its answer "lost"
     status, report = run_json(capsys, ["resume", str(journal.path), "--monitor", "api", "--json"])
     assert status == 1 and report["batch_id"] == batch["batch_id"]
     assert [i["status"] for i in report["items"]] == ["failed"]
@@ -154,7 +153,9 @@ def test_run_a_workflow_file_with_text_output(invokeai_sandbox, tmp_path, capsys
 
 
 @pytest.mark.server
-def test_run_converts_once_and_uses_a_board_made_a_moment_ago(invokeai_sandbox, tmp_path, capsys, monkeypatch) -> None:
+def test_run_converts_once_and_uses_a_board_made_a_moment_ago(
+    client: Client, invokeai_sandbox, tmp_path, capsys, monkeypatch
+) -> None:
     from invokekit.workflow import _convert
 
     conversions: list[int] = []
@@ -165,17 +166,16 @@ def test_run_converts_once_and_uses_a_board_made_a_moment_ago(invokeai_sandbox, 
         return real(self)
 
     monkeypatch.setattr(_convert.Converter, "graph", counted)
-    with Client(invokeai_sandbox.url) as client:
-        board = client.boards.create(f"invokekit-cli-{uuid.uuid4().hex[:8]}")
-        try:
-            argv = tiny_sdxl_args(invokeai_sandbox, tmp_path, "--monitor", "api", "--board", board["board_name"])
-            status, report = run_json(capsys, argv)
-            assert status == 0 and conversions == [1]  # checked and submitted from one conversion
-            [item] = report["items"]
-            image_name = Path(item["images"][0]["path"]).name
-            assert client.images.dto(image_name)["board_id"] == board["board_id"]
-        finally:
-            client.boards.delete(board["board_id"], include_images=True)
+    board = client.boards.create(f"invokekit-cli-{uuid.uuid4().hex[:8]}")
+    try:
+        argv = tiny_sdxl_args(invokeai_sandbox, tmp_path, "--monitor", "api", "--board", board["board_name"])
+        status, report = run_json(capsys, argv)
+        assert status == 0 and conversions == [1]  # checked and submitted from one conversion
+        [item] = report["items"]
+        image_name = Path(item["images"][0]["path"]).name
+        assert client.images.dto(image_name)["board_id"] == board["board_id"]
+    finally:
+        client.boards.delete(board["board_id"], include_images=True)
 
 
 @pytest.mark.server

@@ -3,21 +3,14 @@ before anything is sent (real sandbox; a proxy process stands for a server whose
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from _proxies import PortProxy
 
 from invokekit.cli import main
 from invokekit.client import Client
-
-PROXY = Path(__file__).resolve().parents[1] / "client" / "_portproxy.py"  # shared with tests/client
-_spec = importlib.util.spec_from_file_location("_portproxy", PROXY)
-assert _spec is not None and _spec.loader is not None
-_portproxy = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_portproxy)
-PortProxy = _portproxy.PortProxy
 
 SDXL = "Text to Image - SDXL"
 

@@ -1,18 +1,18 @@
 """``db_path="auto"``: the server's database found on this machine and proven to be its, against the real sandbox.
 
 A server whose database is somewhere else is stood for by a TCP proxy in a process of its own in
-front of the sandbox (``_portproxy``): the process listening on the proxy's port is not InvokeAI,
+front of the sandbox (``_proxies.PortProxy``): the process listening on the proxy's port is not InvokeAI,
 and its working directory, environment and arguments are what each test chooses. A stale copy of
 the sandbox's database stands for "a file that looks right but is another server's".
 """
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
-from _portproxy import PortProxy
+from _dbcopy import copy_database
+from _proxies import PortProxy
 
 from invokekit.client import Client
 from invokekit.errors import MonitorError, MonitorUnavailable
@@ -27,27 +27,6 @@ MODEL_FREE = {
 def run_one(client: Client) -> None:
     """One finished queue item, so that the queue has something to compare."""
     client.submit(MODEL_FREE).wait(monitor="api", timeout=120)
-
-
-def stale_copy(db_path: Path, folder: Path) -> Path:
-    """A copy of the database as it is now (read from the original read-only; the copy is ours)."""
-    target = folder / "databases" / "invokeai.db"
-    target.parent.mkdir(parents=True)
-    source = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
-    copy = sqlite3.connect(target)
-    try:
-        source.backup(copy)
-        copy.execute("PRAGMA journal_mode = DELETE")
-    finally:
-        source.close()
-        copy.close()
-    return target
-
-
-@pytest.fixture
-def client(invokeai_sandbox):
-    with Client(invokeai_sandbox.url) as c:
-        yield c
 
 
 @pytest.mark.server
@@ -99,7 +78,7 @@ def test_no_database_on_this_machine_refuses_the_db_monitor_and_auto_goes_withou
 def test_a_stale_copy_of_the_database_fails_the_proof(client: Client, invokeai_sandbox, tmp_path: Path) -> None:
     run_one(client)
     root = tmp_path / "root"
-    copy = stale_copy(invokeai_sandbox.db_path, root)
+    copy = copy_database(invokeai_sandbox.db_path, root / "databases" / "invokeai.db", rollback_journal=True)
     run_one(client)  # the server moves on; the copy does not
     env = {"INVOKEAI_ROOT": str(root)}
     with PortProxy(invokeai_sandbox.url, cwd=tmp_path, env=env) as proxy, Client(proxy.url) as through_proxy:

@@ -9,23 +9,11 @@ from pathlib import Path
 
 import pytest
 from _faultproxy import FaultProxy, Rules
+from _graphs import blank_resize
 
 from invokekit.client import Client
 from invokekit.errors import DownloadError, ServerUnavailable
 from invokekit.results import read_journal
-
-
-def small_graph(width: int = 40) -> dict:
-    """A model-free graph: blank image -> resize (not intermediate, never cached)."""
-    return {
-        "nodes": {
-            "blank": {"id": "blank", "type": "blank_image", "width": 16, "height": 16, "is_intermediate": True},
-            "resize": {"id": "resize", "type": "img_resize", "width": width, "height": 24, "use_cache": False},
-        },
-        "edges": [
-            {"source": {"node_id": "blank", "field": "image"}, "destination": {"node_id": "resize", "field": "image"}}
-        ],
-    }
 
 
 def is_enqueue(method: str, path: str) -> bool:
@@ -40,7 +28,7 @@ def test_lost_enqueue_response_leaves_exactly_one_batch(invokeai_sandbox, tmp_pa
     else:
         rules, timeout = Rules(stall_response=is_enqueue, stall_seconds=3.0), 1.0
     with FaultProxy(invokeai_sandbox.url, rules) as proxy, Client(proxy.url, timeout=timeout) as client:
-        job = client.submit(small_graph(), runs=2, journal=tmp_path / "journal.jsonl")
+        job = client.submit(blank_resize(), runs=2, journal=tmp_path / "journal.jsonl")
         assert rules.dropped == 1
         assert sum(1 for m, p in rules.seen if is_enqueue(m, p)) == 1  # never sent twice
     with Client(invokeai_sandbox.url) as direct:
@@ -60,7 +48,7 @@ def test_unreachable_server_sends_nothing_and_journals_the_failure(tmp_path: Pat
         port = s.getsockname()[1]  # nobody listens there once closed
     client = Client(f"http://127.0.0.1:{port}", timeout=2)
     with pytest.raises(ServerUnavailable):
-        client.submit(small_graph(), journal=tmp_path / "j.jsonl")
+        client.submit(blank_resize(), journal=tmp_path / "j.jsonl")
     [entry] = read_journal(tmp_path / "j.jsonl")
     assert entry.item_ids is None and entry.error
 
@@ -68,7 +56,7 @@ def test_unreachable_server_sends_nothing_and_journals_the_failure(tmp_path: Pat
 @pytest.mark.server
 def test_truncated_download_raises_and_leaves_no_file(invokeai_sandbox, tmp_path: Path) -> None:
     with Client(invokeai_sandbox.url) as client:
-        job = client.submit(small_graph(48))
+        job = client.submit(blank_resize(48))
         [result] = job.wait(monitor="api", timeout=120)
     assert result.status == "completed" and len(result.images) == 1
     rules = Rules(truncate_body=lambda m, p: p.endswith("/full"))
@@ -92,7 +80,7 @@ def test_truncated_download_raises_and_leaves_no_file(invokeai_sandbox, tmp_path
 @pytest.mark.parametrize("hostile", ["../escaped.png", "/tmp/abs.png", "a\\b.png", "..", "x\x00.png"])
 def test_hostile_image_name_from_the_server_is_refused(invokeai_sandbox, tmp_path: Path, hostile: str) -> None:
     with Client(invokeai_sandbox.url) as client:
-        job = client.submit(small_graph(44))
+        job = client.submit(blank_resize(44))
         [result] = job.wait(monitor="api", timeout=120)
     real_name = result.images[0].image_name
 

@@ -6,51 +6,17 @@ import time
 from pathlib import Path
 
 import pytest
+from _graphs import blank_resize, slow_graph
 from PIL import Image
 
 from invokekit.client import Client
 from invokekit.errors import JobCanceled, JobFailed
 
 
-def edge(src: str, dst: str, field: str = "image") -> dict:
-    return {"source": {"node_id": src, "field": field}, "destination": {"node_id": dst, "field": field}}
-
-
-def small_graph(width: int = 40, height: int = 24) -> dict:
-    """blank image -> resize; only the resize node keeps its image."""
-    return {
-        "nodes": {
-            "blank": {"id": "blank", "type": "blank_image", "width": 16, "height": 16, "is_intermediate": True},
-            "resize": {"id": "resize", "type": "img_resize", "width": width, "height": height, "use_cache": False},
-        },
-        "edges": [edge("blank", "resize")],
-    }
-
-
-def slow_graph() -> dict:
-    """A few seconds of CPU work with no model: a big blank image blurred twice, then shrunk."""
-    blur = {"type": "img_blur", "radius": 60, "blur_type": "gaussian", "is_intermediate": True, "use_cache": False}
-    return {
-        "nodes": {
-            "blank": {"id": "blank", "type": "blank_image", "width": 2500, "height": 2500, "is_intermediate": True},
-            "b1": {"id": "b1", **blur},
-            "b2": {"id": "b2", **blur},
-            "out": {"id": "out", "type": "img_resize", "width": 32, "height": 32, "use_cache": False},
-        },
-        "edges": [edge("blank", "b1"), edge("b1", "b2"), edge("b2", "out")],
-    }
-
-
-@pytest.fixture
-def client(invokeai_sandbox):
-    with Client(invokeai_sandbox.url, db_path=invokeai_sandbox.db_path) as c:
-        yield c
-
-
 @pytest.mark.server
 @pytest.mark.parametrize("monitor", ["api", "db", "events", "auto"])
 def test_submit_wait_download_with_each_monitor(client: Client, tmp_path: Path, monitor: str) -> None:
-    job = client.submit(small_graph(52, 20))
+    job = client.submit(blank_resize(52, 20))
     seen = []
     results = job.wait(monitor=monitor, timeout=120, on_update=seen.append, progress=monitor == "auto")
     assert [r.item_id for r in results] == job.item_ids
@@ -71,7 +37,7 @@ def test_submit_wait_download_with_each_monitor(client: Client, tmp_path: Path, 
 @pytest.mark.server
 def test_sweep_is_one_post_with_one_item_per_value(client: Client, tmp_path: Path) -> None:
     before = client.transport.requests_sent
-    job = client.submit(small_graph(), sweep={"resize.width": [33, 34, 35, 36]})
+    job = client.submit(blank_resize(), sweep={"resize.width": [33, 34, 35, 36]})
     assert client.transport.requests_sent - before == 1  # the server expands the batch
     assert len(job.item_ids) == 4
     results = job.result(timeout=180, monitor="api")
@@ -121,7 +87,7 @@ def test_cancel_a_running_and_a_queued_item(client: Client) -> None:
 
 @pytest.mark.server
 def test_job_cancel_cancels_only_unfinished_items(client: Client) -> None:
-    done = client.submit(small_graph())
+    done = client.submit(blank_resize())
     done.wait(monitor="api", timeout=120)
     assert done.cancel() == []
     assert done.status() == {done.item_ids[0]: "completed"}

@@ -8,26 +8,19 @@ import uuid
 from pathlib import Path
 
 import pytest
+from _graphs import blank_resize, tiny_sdxl
 
 from invokekit.client import Client
 from invokekit.errors import ParameterError, PreflightError
 from invokekit.workflow import Batch, Workflow
 
 SDXL = "Text to Image - SDXL"
-TINY = {"vae": "tiny-sdxl-vae", "width": 128, "height": 128, "steps": 2}
-
-
-@pytest.fixture
-def client(invokeai_sandbox):
-    with Client(invokeai_sandbox.url, db_path=invokeai_sandbox.db_path) as c:
-        yield c
+TINY = {k: v for k, v in tiny_sdxl(128, 2).items() if k != "model"}  # each test sets the main model, or not
 
 
 def small_graph() -> Batch:
     """blank image -> resize; only the resize node keeps its image."""
-    return (Batch().add_node("blank", "blank_image", width=16, height=16, is_intermediate=True)
-            .add_node("resize", "img_resize", width=24, height=24, use_cache=False)
-            .add_edge("blank", "image", "resize", "image"))
+    return Batch.of(blank_resize(24, 24))
 
 
 @pytest.mark.server

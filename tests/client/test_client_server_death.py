@@ -1,6 +1,7 @@
 """Killing the server mid-job ends the wait with an error (never a hang), on a private sandbox.
 
-Uses its own sandbox named "kill-test" (never the shared default one) and stops it at the end.
+Uses a sandbox of its own, named after this run's (``$INVOKEKIT_SANDBOX``, else "default") plus "-kill",
+so parallel runs never share it, and stops it at the end.
 """
 
 from __future__ import annotations
@@ -12,33 +13,17 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from _graphs import slow_graph
 
 from invokekit.client import Client
 from invokekit.errors import JobTimeout, MonitorError, ServerError
 from invokekit.sandbox import Sandbox
 
 
-def slow_graph() -> dict:
-    blur = {"type": "img_blur", "radius": 60, "blur_type": "gaussian", "is_intermediate": True, "use_cache": False}
-
-    def edge(src: str, dst: str) -> dict:
-        return {"source": {"node_id": src, "field": "image"}, "destination": {"node_id": dst, "field": "image"}}
-
-    return {
-        "nodes": {
-            "blank": {"id": "blank", "type": "blank_image", "width": 2500, "height": 2500, "is_intermediate": True},
-            "b1": {"id": "b1", **blur},
-            "b2": {"id": "b2", **blur},
-            "b3": {"id": "b3", **blur},
-            "out": {"id": "out", "type": "img_resize", "width": 32, "height": 32, "use_cache": False},
-        },
-        "edges": [edge("blank", "b1"), edge("b1", "b2"), edge("b2", "b3"), edge("b3", "out")],
-    }
-
-
 @pytest.fixture(scope="module")
 def kill_sandbox() -> Iterator[Sandbox]:
-    sandbox = Sandbox(name="kill-test")
+    base = os.environ.get("INVOKEKIT_SANDBOX") or "default"
+    sandbox = Sandbox(name=f"{base}-kill")
     try:
         yield sandbox
     finally:
@@ -54,7 +39,7 @@ def test_killing_the_server_mid_job_ends_every_monitors_wait_with_an_error(kill_
     kill_sandbox.up()
     errors: dict[str, BaseException | None] = {}
     with Client(kill_sandbox.url, db_path=kill_sandbox.db_path, timeout=5) as client:
-        job = client.submit(slow_graph())
+        job = client.submit(slow_graph(blurs=3))
         end = time.monotonic() + 60
         while client.queue.item(job.item_ids[0])["status"] == "pending":
             assert time.monotonic() < end

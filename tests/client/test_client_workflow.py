@@ -6,18 +6,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from _graphs import tiny_sdxl
 
 from invokekit.client import Client
 from invokekit.errors import GraphRejected, ParameterError, PreflightError
 from invokekit.workflow import ServerContext, Workflow
 
 SDXL = "Text to Image - SDXL"
-
-
-@pytest.fixture
-def client(invokeai_sandbox):
-    with Client(invokeai_sandbox.url, db_path=invokeai_sandbox.db_path) as c:
-        yield c
 
 
 @pytest.mark.server
@@ -39,9 +34,7 @@ def test_namespaces_and_context(client: Client) -> None:
 
 @pytest.mark.server
 def test_a_sweep_of_four_seeds_is_one_post_with_four_distinct_images(client: Client, tmp_path: Path) -> None:
-    wf = Workflow.from_library(client, SDXL).set(
-        model="tiny-sdxl", vae="tiny-sdxl-vae", positive_prompt="a red boat", width=128, height=128, steps=2
-    )
+    wf = Workflow.from_library(client, SDXL).set(**tiny_sdxl(128, 2, positive_prompt="a red boat"))
     client.context()  # fetched once, before counting
     before = client.transport.requests_sent
     job = client.submit(wf, sweep={"seed": [1, 2, 3, 4]})

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from _graphs import integer_div
 
 from invokekit.client import Transport
 from invokekit.monitors import ApiMonitor
@@ -29,25 +30,14 @@ class PathRecorder(Transport):
         return super().request(method, path, **kw)
 
 
-def _graph(*, fail: bool) -> dict[str, Any]:
-    """integer -> div, model-free; ``fail`` divides by zero while running."""
-    return {
-        "id": f"ik-cycles-{random.randrange(10**9)}",
-        "nodes": {
-            "a": {"id": "a", "type": "integer", "value": random.randrange(1, 10**6)},
-            "d": {"id": "d", "type": "div", "a": 10, "b": 0 if fail else 2, "use_cache": False},
-        },
-        "edges": [{"source": {"node_id": "a", "field": "value"}, "destination": {"node_id": "d", "field": "a"}}],
-    }
-
-
 @pytest.fixture
 def private_queue(ik_server: Any) -> Iterator[tuple[str, Callable[..., list[int]]]]:
     queue_id = f"ik-cycles-{random.randrange(10**9)}"
     transport = Transport(ik_server.url, timeout=10.0)
 
     def enqueue(*, fail: bool = False, runs: int = 1) -> list[int]:
-        batch = {"graph": _graph(fail=fail), "runs": runs, "origin": "ik-monitor-test", "destination": "ik"}
+        graph = integer_div(fail=fail, id_prefix="ik-cycles")
+        batch = {"graph": graph, "runs": runs, "origin": "ik-monitor-test", "destination": "ik"}
         body = transport.post_json(f"/api/v1/queue/{queue_id}/enqueue_batch", {"batch": batch, "prepend": True})
         return sorted(body["item_ids"])
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _dbcopy import copy_database
 
 from invokekit.client import Transport
 from invokekit.errors import MonitorError, ServerUnavailable
@@ -18,18 +19,6 @@ from invokekit.monitors import AutoMonitor, DbMonitor, MonitorFallbackWarning, S
 from invokekit.monitors._dbfile import REQUIRED_COLUMNS
 
 pytestmark = pytest.mark.server
-
-
-def _copy_db(src: Path, dst: Path) -> Path:
-    """A private snapshot of the server's DB (read through a read-only connection)."""
-    source = sqlite3.connect(f"{src.resolve().as_uri()}?mode=ro", uri=True)
-    target = sqlite3.connect(dst)
-    try:
-        source.backup(target)
-    finally:
-        source.close()
-        target.close()
-    return dst
 
 
 def _make_db(path: Path, columns: tuple[str, ...] = REQUIRED_COLUMNS, rows: list[tuple] = ()) -> Path:
@@ -140,7 +129,7 @@ def test_db_breaking_mid_wait_hands_over_to_the_api_without_repeating_updates(tm
     """A snapshot of the DB shows the items pending; once the DB monitor has reported them, their
     rows vanish from the snapshot, the DB monitor gives up, and the API finishes the same watch."""
     ids = enqueue(runs=3)
-    snapshot = _copy_db(ik_server.db_path, tmp_path / "snapshot.db")
+    snapshot = copy_database(ik_server.db_path, tmp_path / "snapshot.db")
     transport = Transport(ik_server.url, timeout=10.0)
     updates: list[StatusUpdate] = []
 
@@ -167,7 +156,7 @@ def test_db_breaking_mid_wait_hands_over_to_the_api_without_repeating_updates(tm
 def test_server_gone_mid_wait_ends_the_db_watch_with_an_error(tmp_path, ik_server, enqueue, proxy):
     """The snapshot keeps the items pending forever; only the heartbeat can tell the server died."""
     ids = enqueue()
-    snapshot = _copy_db(ik_server.db_path, tmp_path / "snapshot.db")
+    snapshot = copy_database(ik_server.db_path, tmp_path / "snapshot.db")
     transport = Transport(proxy.url, timeout=5.0, retries=1)
     try:
         with DbMonitor(snapshot, transport, heartbeat=0.2) as monitor, pytest.raises(ServerUnavailable):
@@ -226,7 +215,7 @@ def test_data_version_changes_when_the_server_writes(ik_server, transport, enque
 def test_a_look_costs_one_query_for_1000_items_and_reads_only_after_a_commit(tmp_path, ik_server, jobs):
     """On a private copy (no one else commits): one ``PRAGMA data_version`` per look whatever the
     number of ids; after a commit, ONE status query for 1000 ids."""
-    snapshot = _copy_db(ik_server.db_path, tmp_path / "snapshot.db")
+    snapshot = copy_database(ik_server.db_path, tmp_path / "snapshot.db")
     ids = jobs.all + list(range(10**9, 10**9 + 1000 - len(jobs.all)))  # 1000 ids, most not in the DB
     monitor = DbMonitor(snapshot)
     conn = monitor.connect()
@@ -252,7 +241,7 @@ def test_a_look_costs_one_query_for_1000_items_and_reads_only_after_a_commit(tmp
 
 
 def test_without_json_each_the_ids_are_chunked_with_the_same_result(tmp_path, ik_server, jobs):
-    snapshot = _copy_db(ik_server.db_path, tmp_path / "snapshot.db")
+    snapshot = copy_database(ik_server.db_path, tmp_path / "snapshot.db")
     ids = jobs.all + list(range(10**9, 10**9 + 1000 - len(jobs.all)))
     monitor = DbMonitor(snapshot)
     conn = monitor.connect()

@@ -11,23 +11,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from _dbcopy import copy_database
 
 from invokekit.api import Queue
 from invokekit.client import Transport
 from invokekit.monitors._dbfile import REQUIRED_COLUMNS, prove_database
 
 pytestmark = pytest.mark.server
-
-
-def _copy_db(src: Path, dst: Path) -> Path:
-    source = sqlite3.connect(f"{src.resolve().as_uri()}?mode=ro", uri=True)
-    target = sqlite3.connect(dst)
-    try:
-        source.backup(target)
-    finally:
-        source.close()
-        target.close()
-    return dst
 
 
 def _idle_status(queue: Queue) -> dict:
@@ -55,7 +45,7 @@ def test_the_servers_own_database_is_proven(ik_server, queue: Queue, jobs) -> No
 
 
 def test_a_copy_older_than_the_queue_is_refused(ik_server, queue: Queue, enqueue, tmp_path: Path) -> None:
-    copy = _copy_db(ik_server.db_path, tmp_path / "invokeai.db")
+    copy = copy_database(ik_server.db_path, tmp_path / "invokeai.db")
     enqueue()
     proof = prove_database(copy, queue, server="the sandbox")
     assert proof.verdict == "refused" and not proof.usable

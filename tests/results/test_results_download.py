@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _graphs import blank_resize
 from PIL import Image
 
 from invokekit.client import Client
@@ -12,34 +13,21 @@ from invokekit.errors import DownloadError
 from invokekit.results import download_image
 
 
-def small_graph() -> dict:
-    return {
-        "nodes": {
-            "blank": {"id": "blank", "type": "blank_image", "width": 16, "height": 16, "is_intermediate": True},
-            "resize": {"id": "resize", "type": "img_resize", "width": 30, "height": 18, "use_cache": False},
-        },
-        "edges": [
-            {"source": {"node_id": "blank", "field": "image"}, "destination": {"node_id": "resize", "field": "image"}}
-        ],
-    }
-
-
 @pytest.fixture(scope="module")
 def image_name(invokeai_sandbox) -> str:
     with Client(invokeai_sandbox.url) as client:
-        [result] = client.submit(small_graph()).result(timeout=120, monitor="api")
+        [result] = client.submit(blank_resize(30, 18)).result(timeout=120, monitor="api")
         return result.images[0].image_name
 
 
 @pytest.mark.server
-def test_download_is_verified_and_idempotent(invokeai_sandbox, image_name: str, tmp_path: Path) -> None:
-    with Client(invokeai_sandbox.url) as client:
-        path, width, height = download_image(client.transport, image_name, tmp_path / "new")
-        assert (width, height) == (30, 18) and path == tmp_path / "new" / image_name
-        with Image.open(path) as img:
-            assert img.format == "PNG" and img.size == (30, 18)
-        assert download_image(client.transport, image_name, tmp_path / "new")[0] == path  # same bytes: fine
-        assert sorted(p.name for p in (tmp_path / "new").iterdir()) == [image_name]
+def test_download_is_verified_and_idempotent(client: Client, image_name: str, tmp_path: Path) -> None:
+    path, width, height = download_image(client.transport, image_name, tmp_path / "new")
+    assert (width, height) == (30, 18) and path == tmp_path / "new" / image_name
+    with Image.open(path) as img:
+        assert img.format == "PNG" and img.size == (30, 18)
+    assert download_image(client.transport, image_name, tmp_path / "new")[0] == path  # same bytes: fine
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == [image_name]
 
 
 @pytest.mark.server

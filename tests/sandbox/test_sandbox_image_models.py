@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +24,7 @@ TILE_CONTROLNET = "ControlNet Model - Choose a Tile ControlNet"  # the MultiDiff
 MULTIDIFFUSION_DENOISE = "8dba0d37-cd2e-4fe5-ae9f-5464b85a8a7a"  # their tiled_multi_diffusion_denoise_latents
 
 
-@pytest.fixture(scope="module")
-def client(invokeai_sandbox: Sandbox) -> Iterator[Client]:
-    with Client(invokeai_sandbox.url) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def ref(client: Client) -> dict[str, dict[str, Any]]:
     """Model identifiers by role ("sd15", "controlnet", ...), as a graph's model fields take them."""
     records = {m["name"]: m for m in client.models.list()}

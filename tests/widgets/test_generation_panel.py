@@ -14,6 +14,7 @@ from typing import Any
 
 import ipywidgets as widgets
 import pytest
+from _graphs import tiny_sdxl
 
 from invokekit import Client, InvokekitError
 from invokekit.widgets import GenerationPanel
@@ -21,15 +22,10 @@ from invokekit.widgets import GenerationPanel
 WORKFLOW = "Text to Image - SDXL"
 
 
-@pytest.fixture(scope="module")
-def client(invokeai_sandbox: Any) -> Client:
-    return Client(invokeai_sandbox.url, db_path=invokeai_sandbox.db_path)
-
-
 @pytest.fixture
-def workflow(client: Client, invokeai_sandbox: Any) -> Any:
+def workflow(client: Client) -> Any:
     wf = client.workflow(WORKFLOW)
-    wf.set(model=invokeai_sandbox.models["main"], vae=invokeai_sandbox.models["vae"], width=128, height=128, steps=3)
+    wf.set(**tiny_sdxl(128, 3))
     return wf
 
 

@@ -5,25 +5,15 @@ from __future__ import annotations
 import copy
 
 import pytest
+from _graphs import blank_resize
 from wfbuild import SDXL, TINY_MODELS, context, node, workflow
 
 from invokekit.errors import ParameterError, PreflightError, WorkflowError
 from invokekit.workflow import Batch, ServerContext, Workflow, _convert
 
 
-def small_graph() -> dict:
-    return {
-        "nodes": {
-            "blank": {"id": "blank", "type": "blank_image", "width": 16, "height": 16, "is_intermediate": True},
-            "resize": {"id": "resize", "type": "img_resize", "width": 40, "height": 24, "use_cache": False},
-        },
-        "edges": [{"source": {"node_id": "blank", "field": "image"},
-                   "destination": {"node_id": "resize", "field": "image"}}],
-    }
-
-
 def test_a_graph_a_batch_and_an_enqueue_body_all_become_one_batch() -> None:
-    graph = small_graph()
+    graph = blank_resize()
     kept = copy.deepcopy(graph)
     from_graph = Batch.of(graph)
     assert from_graph.graph["nodes"] == graph["nodes"] and from_graph.graph["id"]  # an id is given
@@ -47,7 +37,7 @@ def test_a_graph_a_batch_and_an_enqueue_body_all_become_one_batch() -> None:
 
 
 def test_fields_are_set_and_swept_by_node_id_and_field() -> None:
-    batch = Batch.of(small_graph()).set({"resize.width": 64}).sweep("resize.height", [8, 16, 24])
+    batch = Batch.of(blank_resize()).set({"resize.width": 64}).sweep("resize.height", [8, 16, 24])
     assert batch.graph["nodes"]["resize"]["width"] == 64
     assert batch.data == [[{"node_path": "resize", "field_name": "height", "items": [8, 16, 24]}]]
     assert batch.item_count == 3
@@ -70,7 +60,7 @@ def test_a_graph_is_built_node_by_node_like_invokeais_graph_class() -> None:
     built = (Batch().add_node("blank", "blank_image", width=16, height=16, is_intermediate=True)
              .add_node("resize", "img_resize", width=40, height=24, use_cache=False)
              .add_edge("blank", "image", "resize", "image"))
-    assert built.graph["nodes"] == small_graph()["nodes"] and built.graph["edges"] == small_graph()["edges"]
+    assert built.graph["nodes"] == blank_resize()["nodes"] and built.graph["edges"] == blank_resize()["edges"]
     with pytest.raises(WorkflowError, match="already in the graph"):
         built.add_node("blank", "blank_image")
     with pytest.raises(WorkflowError, match="already exists"):
@@ -80,7 +70,7 @@ def test_a_graph_is_built_node_by_node_like_invokeais_graph_class() -> None:
 
 
 def test_the_board_goes_to_the_output_nodes_that_take_one() -> None:
-    graph = small_graph()
+    graph = blank_resize()
     graph["nodes"]["save"] = {"id": "save", "type": "save_image", "is_intermediate": False}
     batch = Batch.of(graph, context=context(), board={"board_id": "b-1"})
     assert batch.graph["nodes"]["save"]["board"] == {"board_id": "b-1"}
@@ -150,7 +140,7 @@ def test_problems_found_while_converting_are_kept_for_the_preflight() -> None:
 
 
 def test_a_raw_graph_is_preflighted_with_the_same_checks() -> None:
-    graph = small_graph()
+    graph = blank_resize()
     graph["nodes"]["resize"]["width"] = "wide"
     problems = Batch.of(graph).preflight(context())
     assert [(p.node_id, p.field) for p in problems] == [("resize", "width")]

@@ -23,39 +23,40 @@ def _run(client: Client, wf, tmp_path: Path) -> tuple[int, int]:
 
 
 @pytest.mark.server
-def test_a_model_free_schema_1_workflow_runs_as_migrated(invokeai_sandbox, tmp_path: Path) -> None:
-    with Client(invokeai_sandbox.url, db_path=invokeai_sandbox.db_path) as client:
-        wf = client.workflow(blank_image_v1(96, 64))
-        assert wf.load_report.source_version == "1.0.0" and wf.load_report.checked
-        assert _run(client, wf, tmp_path) == (96, 64)
+def test_a_model_free_schema_1_workflow_runs_as_migrated(client: Client, tmp_path: Path) -> None:
+    wf = client.workflow(blank_image_v1(96, 64))
+    assert wf.load_report.source_version == "1.0.0" and wf.load_report.checked
+    assert _run(client, wf, tmp_path) == (96, 64)
 
 
 @pytest.mark.server
-def test_a_schema_1_sdxl_workflow_runs_with_the_model_set_by_name(invokeai_sandbox, tmp_path: Path) -> None:
-    with Client(invokeai_sandbox.url, db_path=invokeai_sandbox.db_path) as client:
-        wf = client.workflow(sdxl_v1_text_to_image())
-        wf.set(model=invokeai_sandbox.models["main"], width=128, height=128, steps=2)
-        assert _run(client, wf, tmp_path) == (128, 128)
+def test_a_schema_1_sdxl_workflow_runs_with_the_model_set_by_name(
+    client: Client, invokeai_sandbox, tmp_path: Path
+) -> None:
+    wf = client.workflow(sdxl_v1_text_to_image())
+    wf.set(model=invokeai_sandbox.models["main"], width=128, height=128, steps=2)
+    assert _run(client, wf, tmp_path) == (128, 128)
 
 
 @pytest.mark.server
 @pytest.mark.parametrize("name", DEFAULTS_3X)
-def test_invokeai_3x_sdxl_defaults_run_on_the_sandbox(invokeai_sandbox, tmp_path: Path, name: str) -> None:
+def test_invokeai_3x_sdxl_defaults_run_on_the_sandbox(
+    client: Client, invokeai_sandbox, tmp_path: Path, name: str
+) -> None:
     path = CORPUS_DIR / name
     if not path.is_file():
         pytest.skip(f"no published-workflow corpus in {CORPUS_DIR}")
-    with Client(invokeai_sandbox.url, db_path=invokeai_sandbox.db_path) as client:
-        wf = client.workflow(path)
-        assert wf.load_report.source_version in ("1.0.0", "2.0.0") and wf.version == "4.0.0"
-        # the 3.x model identifiers could not be kept: pre-flight asks for the models, and only for them
-        problems = wf.preflight()
-        assert problems and all(p.field in ("model", "vae_model") and "set it" in p.message for p in problems)
-        wf.set(model=invokeai_sandbox.models["main"], width=128, height=192, steps=2)
-        if any(p.field == "vae_model" for p in problems):  # 3.6's default has its own VAE loader
-            wf.set(vae=invokeai_sandbox.models["vae"])
-        job = client.submit(wf)
-        [result] = job.result(timeout=300)
-        assert result.status == "completed"
-        [path] = job.download(tmp_path)
-        with Image.open(path) as png:
-            assert png.format == "PNG" and png.size == (128, 192)
+    wf = client.workflow(path)
+    assert wf.load_report.source_version in ("1.0.0", "2.0.0") and wf.version == "4.0.0"
+    # the 3.x model identifiers could not be kept: pre-flight asks for the models, and only for them
+    problems = wf.preflight()
+    assert problems and all(p.field in ("model", "vae_model") and "set it" in p.message for p in problems)
+    wf.set(model=invokeai_sandbox.models["main"], width=128, height=192, steps=2)
+    if any(p.field == "vae_model" for p in problems):  # 3.6's default has its own VAE loader
+        wf.set(vae=invokeai_sandbox.models["vae"])
+    job = client.submit(wf)
+    [result] = job.result(timeout=300)
+    assert result.status == "completed"
+    [path] = job.download(tmp_path)
+    with Image.open(path) as png:
+        assert png.format == "PNG" and png.size == (128, 192)

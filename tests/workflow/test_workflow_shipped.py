@@ -60,8 +60,9 @@ def _golden(name: str, data: dict) -> None:
     else:
         data["id"] = "<graph id>"
     path = GOLDEN / f"{name}.json"
-    if UPDATE or not path.exists():
+    if UPDATE:  # regenerating is asked for explicitly; a missing golden file is a failure, not a new golden
         path.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    assert path.exists(), f"golden file {path} is missing (INVOKEKIT_UPDATE_GOLDEN=1 writes it)"
     assert data == json.loads(path.read_text(encoding="utf-8")), f"differs from {path} (INVOKEKIT_UPDATE_GOLDEN=1)"
 
 

@@ -1,4 +1,5 @@
-"""A tiny HTTP proxy on loopback that injects faults the real server cannot produce on demand.
+"""A tiny HTTP proxy on loopback that injects faults the real server cannot produce on demand
+(shared by tests/api and tests/client; the plain TCP forwarders are in ``_proxies``).
 
 It forwards every request to the real server and passes the answer back, except where a rule says
 otherwise: drop the response of a request (the server DID process it, the client never hears),
