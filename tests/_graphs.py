@@ -21,11 +21,12 @@ def edge(src: str, dst: str, field: str = "image") -> dict[str, Any]:
     return {"source": {"node_id": src, "field": field}, "destination": {"node_id": dst, "field": field}}
 
 
-def blank_resize(width: int = 40, height: int = 24) -> dict[str, Any]:
-    """blank image (16 x 16, intermediate) -> resize to ``width`` x ``height``: one image is kept."""
+def blank_resize(width: int = 40, height: int = 24, *, blank: tuple[int, int] = (16, 16)) -> dict[str, Any]:
+    """blank image (``blank`` px, intermediate) -> resize to ``width`` x ``height``: one image is kept."""
     return {
         "nodes": {
-            "blank": {"id": "blank", "type": "blank_image", "width": 16, "height": 16, "is_intermediate": True},
+            "blank": {"id": "blank", "type": "blank_image", "width": blank[0], "height": blank[1],
+                      "is_intermediate": True},
             "resize": {"id": "resize", "type": "img_resize", "width": width, "height": height, "use_cache": False},
         },
         "edges": [edge("blank", "resize")],

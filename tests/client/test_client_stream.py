@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import socketio
+from _graphs import blank_resize
 from PIL import Image
 
 from invokekit.client import Client
@@ -17,16 +18,7 @@ pytestmark = pytest.mark.server
 
 def image_graph(width: int, height: int, value: int = 0) -> dict:
     """blank image -> resize (only the resize node keeps its image); ``value`` makes it unique."""
-    blank = {"id": "blank", "type": "blank_image", "width": 8 + value % 7, "height": 8, "is_intermediate": True}
-    resize = {"id": "resize", "type": "img_resize", "width": width, "height": height, "use_cache": False}
-    edge = {"source": {"node_id": "blank", "field": "image"}, "destination": {"node_id": "resize", "field": "image"}}
-    return {"nodes": {"blank": blank, "resize": resize}, "edges": [edge]}
-
-
-@pytest.fixture
-def client(invokeai_sandbox):
-    with Client(invokeai_sandbox.url) as c:
-        yield c
+    return blank_resize(width, height, blank=(8 + value % 7, 8))
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from _graphs import blank_resize
 
 from invokekit.monitors import EventHub, EventMonitor
 
@@ -75,12 +76,4 @@ def test_a_dropped_connection_is_reopened_and_subscribed_again(transport, enqueu
 def _image_graph() -> dict:
     import random
 
-    return {
-        "nodes": {
-            "blank": {"id": "blank", "type": "blank_image", "width": random.randrange(8, 64), "height": 8,
-                      "is_intermediate": True},
-            "resize": {"id": "resize", "type": "img_resize", "width": 24, "height": 16, "use_cache": False},
-        },
-        "edges": [{"source": {"node_id": "blank", "field": "image"},
-                   "destination": {"node_id": "resize", "field": "image"}}],
-    }
+    return blank_resize(24, 16, blank=(random.randrange(8, 64), 8))
