@@ -97,6 +97,10 @@ class ParameterError(WorkflowError):
         super().__init__(message, **where)
 
 
+class MediaError(ParameterError):
+    """A local image or video that cannot go where it was given (missing, unreadable, wrong kind)."""
+
+
 def _closest(name: str, candidates: Sequence[str]) -> list[str]:
     """The :data:`SHOWN_CANDIDATES` candidates most like ``name`` (case aside), most alike first;
     ties keep the given order."""
@@ -280,6 +284,7 @@ __all__ = [
     "JobError",
     "JobFailed",
     "JobTimeout",
+    "MediaError",
     "MonitorError",
     "MonitorUnavailable",
     "ParameterError",

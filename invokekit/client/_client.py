@@ -244,6 +244,9 @@ class Client(DatabaseMethods):
         timings = timings or Timings()
         log = journal if isinstance(journal, Journal) or journal is None else Journal(journal)
         batch = self.prepare(source, runs, sweep, board, sets=sets, text=text, check=check, timings=timings)
+        from invokekit.media import planned_inputs, upload_media
+
+        uploads = upload_media(self, batch, timings=timings)  # local images and videos, once per content
         batch_id = str(uuid.uuid4())
         output_nodes = batch.output_nodes
         labels = {n: batch.labels[n] for n in output_nodes if n in batch.labels}
@@ -272,6 +275,8 @@ class Client(DatabaseMethods):
             labels=labels,
             timings=timings,
             journal=log,
+            uploads=uploads,
+            inputs=planned_inputs(batch, item_ids, uploads),
         )
 
     def job(

@@ -4,7 +4,7 @@ cancel, time it (a Future-like handle, as gradio_client's ``Job``)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +14,7 @@ from invokekit.results import ImageRef, ItemResult, Timings, download_result
 
 if TYPE_CHECKING:  # the monitors are imported on the first wait: building a client stays cheap
     from invokekit.client._client import Client
+    from invokekit.media import LocalMedia
     from invokekit.monitors import Monitor, StatusUpdate, UpdateCallback
     from invokekit.results import Journal
 
@@ -39,6 +40,8 @@ class Job:
         labels: dict[str, str] | None = None,
         timings: Timings | None = None,
         journal: Journal | None = None,
+        uploads: Mapping[str, LocalMedia] | None = None,
+        inputs: Mapping[int, dict[str, str]] | None = None,
     ) -> None:
         self.client: Client = client
         self.batch_id: str = batch_id
@@ -53,6 +56,10 @@ class Job:
         #: where this batch's images go when the job is iterated (``Client.resume`` sets the journal's)
         self.out_dir: str | os.PathLike[str] | None = None
         self.last_updates: dict[int, StatusUpdate] = {}
+        #: server-side name -> the local file (or in-memory image) uploaded for this batch
+        self.uploads: dict[str, LocalMedia] = dict(uploads or {})
+        #: item id -> ``{"node_id.field": local source}``: the local inputs each item runs on
+        self.inputs: dict[int, dict[str, str]] = dict(inputs or {})
 
     def __repr__(self) -> str:
         return f"Job(batch_id={self.batch_id!r}, item_ids={self.item_ids}, queue_id={self.queue_id!r})"

@@ -1,7 +1,8 @@
 """Friendly names for the common image parameters, found from node types, labels and edges.
 
 ``positive_prompt``, ``negative_prompt``, ``width``, ``height``, ``steps``, ``cfg_scale``,
-``scheduler``, ``seed``, ``model``, ``vae`` and ``board`` each stand for *every* place in a
+``scheduler``, ``seed``, ``model``, ``vae``, ``board`` and ``image`` (the image primitives' images:
+the workflow's image inputs) each stand for *every* place in a
 workflow that means that thing and can be set: e.g. ``width`` is the noise width, the SDXL
 conditioning's original/target width and the metadata width. A place fed by an edge is followed
 upstream to the primitive node that holds the value (a ``string`` node labelled "Positive Prompt",
@@ -17,7 +18,7 @@ from typing import Any
 from invokekit.workflow._nodes import Place, is_invocation
 
 ALIASES = ("positive_prompt", "negative_prompt", "width", "height", "steps", "cfg_scale", "scheduler", "seed",
-           "model", "vae", "board")
+           "model", "vae", "board", "image")
 #: the model type an alias means, used when no schema narrows it
 ALIAS_MODEL_TYPE = {"model": "main", "vae": "vae"}
 PRIMITIVE_TYPES = frozenset({"string", "integer", "float", "boolean", "scheduler"})
@@ -125,6 +126,9 @@ def _candidates(index: EdgeIndex, alias: str) -> Iterator[tuple[str, str]]:
             loader = node_type.endswith("model_loader") and not any(w in node_type for w in ("lora", "refiner", "vae"))
             if loader and "model" in inputs:
                 yield nid, "model"
+        elif alias == "image":
+            if node_type == "image" and "image" in inputs:
+                yield nid, "image"
         elif alias == "vae" and "vae_model" in inputs:
             yield nid, "vae_model"
         if node_type in PRIMITIVE_TYPES and _label_key(node) == alias and "value" in inputs:

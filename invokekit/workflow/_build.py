@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from invokekit.errors import ParameterError, WorkflowError
+from invokekit.media._fields import media_sweep
 from invokekit.workflow._api_json import BatchDatum, api_kind, datum, editor_labels
 from invokekit.workflow._batch import Batch
 from invokekit.workflow._context import ServerContext
@@ -89,14 +90,15 @@ def sweep_data(wf: Workflow, sweep: Mapping[str, Sequence[Any]],
     """
     data: list[list[BatchDatum]] = []
     for name, values in sweep.items():
+        places, alias = resolve_name(name, wf.parameters, wf._state()[1], wf.file)
+        values = media_sweep(wf, values, places)  # a folder or glob of images: its files
         if not isinstance(values, list | tuple) or not values:
             raise ParameterError(f"sweep {name!r} needs a non-empty list of values", file=wf.file, field=name)
-        places, alias = resolve_name(name, wf.parameters, wf._state()[1], wf.file)
         unsweepable = alias == "board" or any(p.field == "board" for p in places) or bool(
             wf._check_value(name, values[0], places, alias))
         for value in values:
             wf._check_value(name, value, places, alias)
-            if unsweepable or (isinstance(value, dict) and "image_name" not in value):
+            if unsweepable or (isinstance(value, dict) and not {"image_name", "video_name"} & value.keys()):
                 raise ParameterError(f"sweep {name!r}: models and boards cannot be swept in one batch (InvokeAI "
                                      "batch data holds strings, numbers and images); submit one per value",
                                      file=wf.file, field=name)

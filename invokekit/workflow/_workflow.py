@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from invokekit._files import write_text_atomic
 from invokekit.errors import LIBRARY_PREFIX, ParameterError, PreflightError, Problem, WorkflowError
+from invokekit.media._fields import media_value
 from invokekit.workflow._aliases import ALIAS_MODEL_TYPE, EdgeIndex, alias_places
 from invokekit.workflow._build import build_batch, check_schema_value, convert_graph
 from invokekit.workflow._context import ServerContext
@@ -148,6 +149,7 @@ class Workflow:
         """Set parameters by form label, ``node-label.field``, ``node-id.field`` or alias; returns self."""
         for name, value in {**(values or {}), **kw}.items():
             places, alias = resolve_name(name, self._state()[2], self._state()[1], self.file)
+            value = media_value(self, value, places)  # a local file, PIL image, array, bytes: checked here
             models = self._check_value(name, value, places, alias)
             for place in places:
                 self._apply(name, place, value)
@@ -196,6 +198,7 @@ class Workflow:
         """
         places, alias = resolve_name(name, self._state()[2], self._state()[1], self.file)
         try:
+            value = media_value(self, value, places)
             models = self._check_value(name, value, places, alias)
             # model and board names are resolved at conversion: the schema judges what they become
             plain = [p for p in places if p.key not in models and p.field != "board"]

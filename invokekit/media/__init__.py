@@ -1,0 +1,35 @@
+"""Local images and videos as workflow inputs: checked when set, uploaded once at submit.
+
+``wf.set(image="photo.png")`` (or a PIL image, a numpy array, bytes; a list for an image
+collection; a folder or glob in a sweep) puts a :class:`LocalMedia` where the server's image name
+goes; :meth:`invokekit.Client.submit` uploads each content once per server
+(:func:`upload_media`) and sends the batch with the server's names.
+"""
+
+from invokekit.media._fields import NAME_KEY, media_field, media_sweep, media_value
+from invokekit.media._local import LocalMedia, MediaError, expand_paths, local_media
+from invokekit.media._uploads import (
+    UPLOAD_WORKERS,
+    UploadCache,
+    find_media_in,
+    planned_inputs,
+    upload_media,
+    upload_one,
+)
+
+__all__ = [
+    "NAME_KEY",
+    "UPLOAD_WORKERS",
+    "LocalMedia",
+    "MediaError",
+    "UploadCache",
+    "expand_paths",
+    "find_media_in",
+    "local_media",
+    "media_field",
+    "media_sweep",
+    "media_value",
+    "planned_inputs",
+    "upload_media",
+    "upload_one",
+]
