@@ -66,6 +66,10 @@ class _Media(Namespace):
         """The server's record: size, board, category, URLs, ..."""
         return dict(self._t.get_json(self._i(name)))
 
+    def delete(self, name: str) -> None:
+        """Delete it from the server (its record and its file)."""
+        self._t.request("DELETE", self._i(name))
+
     def metadata(self, name: str) -> dict[str, Any] | None:
         """The metadata stored with it (what generated it), or None."""
         body = self._t.get_json(f"{self._i(name)}/metadata")
@@ -94,7 +98,7 @@ def _read(file: Upload, default_name: str) -> tuple[str, bytes]:
 
 class Images(_Media):
     """Images in the server's gallery: ``upload`` (``POST /api/v1/images/upload``), ``dto``,
-    ``metadata``, ``full``, ``stream_full``."""
+    ``delete``, ``metadata``, ``full``, ``stream_full``."""
 
     _resource = "images"
     _category = "image_category"
@@ -103,8 +107,8 @@ class Images(_Media):
 
 
 class Videos(_Media):
-    """Videos (InvokeAI 6.14 stores MP4 only): ``upload``, ``dto``, ``metadata``, ``full``,
-    ``stream_full``."""
+    """Videos (InvokeAI 6.14 stores MP4 only): ``upload``, ``dto``, ``delete``, ``metadata``,
+    ``full``, ``stream_full``."""
 
     _resource = "videos"
     _category = "video_category"
