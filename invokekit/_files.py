@@ -21,3 +21,15 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Like :func:`write_text_atomic`, for bytes (a downloaded video)."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -218,7 +219,7 @@ class Job:
     # --- results ------------------------------------------------------------------------------
 
     def download(self, out_dir: str | os.PathLike[str], *, monitor: str | Monitor = "auto") -> list[Path]:
-        """Download the output images of every completed item into ``out_dir`` (waits first).
+        """Download the output images (and videos) of every completed item into ``out_dir`` (waits first).
 
         The items' downloads run side by side on the client's pool; the paths come in item order."""
         results = self.results if self.results is not None else self.wait(monitor=monitor)
@@ -235,7 +236,14 @@ class Job:
             if journal is not None:
                 journal.downloaded(self.batch_id, item.item_id, ref.image_name, ref.path)
 
-        return download_result(self.client.transport, result, out_dir, on_file=record)
+        paths = download_result(self.client.transport, result, out_dir, on_file=record)
+        if result.videos:  # and the videos its output nodes made (checked, atomic, like images)
+            from invokekit.media import download_video
+
+            for i, video in enumerate(result.videos):
+                result.videos[i] = replace(video, path=str(download_video(self.client.videos, video, out_dir)))
+                paths.append(Path(str(result.videos[i].path)))
+        return paths
 
     @property
     def images(self) -> list[ImageRef]:

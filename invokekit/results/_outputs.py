@@ -15,10 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invokekit.api._items import QueueItem
 from invokekit.workflow._api_json import graph_output_nodes
+
+if TYPE_CHECKING:
+    from invokekit.media import VideoRef
 
 
 @dataclass
@@ -49,6 +52,8 @@ class ItemResult(QueueItem):
     server's error if any) and the images of its output nodes."""
 
     images: list[ImageRef] = field(default_factory=list)
+    #: the videos of its output nodes (:class:`invokekit.media.VideoRef`; ``path`` once downloaded)
+    videos: list[VideoRef] = field(default_factory=list)
 
     def by_node(self) -> dict[str, list[ImageRef]]:
         """Images keyed by source node id, and also by node label where the label differs."""
@@ -65,6 +70,7 @@ class ItemResult(QueueItem):
             "item_id": self.item_id,
             "status": self.status,
             "images": [ref.as_dict() for ref in self.images],
+            "videos": [ref.as_dict() for ref in self.videos],
             "error_type": self.error_type,
             "error_message": self.error_message,
             "created_at": self.created_at,
@@ -105,6 +111,8 @@ def item_result(
     ``output_nodes`` are the source node ids whose images are the results (default: every node
     that is not intermediate); ``labels`` maps node ids to friendly labels.
     """
+    from invokekit.media._videos import video_ref
+
     labels = labels or {}
     if isinstance(item, QueueItem):
         fields = {f.name: getattr(item, f.name) for f in dataclass_fields(QueueItem)}
@@ -120,6 +128,9 @@ def item_result(
             by_node.setdefault(output.node_id, []).append(output.result)
     for node_id in order:
         for produced in by_node.get(node_id, []):
+            video = video_ref(node_id, labels.get(node_id) or node_id, produced)
+            if video is not None:
+                result.videos.append(video)
             for image in _images_of(produced):
                 result.images.append(
                     ImageRef(

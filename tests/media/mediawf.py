@@ -54,3 +54,46 @@ def sdxl_image_to_image(size: int = 64, strength: float = 0.5) -> dict[str, Any]
     raw = workflow(nodes, [edge(*w) for w in wires])
     raw["exposedFields"] = [{"nodeId": IMAGE, "fieldName": "image"}, {"nodeId": MODEL, "fieldName": "model"}]
     return raw
+
+
+CONCAT = "cccccccc-0000-4000-8000-000000000001"
+
+
+def video_concat_workflow() -> dict[str, Any]:
+    """Model-free video: a "Video Concatenate" node whose videos the test sets (local MP4 files)."""
+    nodes = [node(CONCAT, "video_concat", {"board": MISSING, "metadata": MISSING, "videos": MISSING,
+                                            "transition": "cut", "transition_frames": 8, "fps": MISSING},
+                  label="Joined", intermediate=False, use_cache=False)]
+    return workflow(nodes)
+
+
+def ffmpeg() -> str:
+    """The ffmpeg bundled with InvokeAI's own venv (imageio-ffmpeg)."""
+    import subprocess
+
+    from invokekit.sandbox._layout import Layout, default_cache_dir
+
+    python = Layout(default_cache_dir().absolute()).venv_python
+    find = "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())"
+    return subprocess.run([str(python), "-c", find], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def h264_clip(path: Path, frames: int, size: str = "32x16", rate: int = 8) -> Path:
+    """An H.264 MP4 of ``frames`` test-pattern frames (what InvokeAI accepts)."""
+    import subprocess
+
+    source = ["-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}", "-frames:v", str(frames)]
+    subprocess.run([ffmpeg(), "-y", *source, "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)],
+                   capture_output=True, check=True, timeout=60)
+    return path
+
+
+def count_frames(path: Path) -> int:
+    """Decode every frame of ``path`` with ffmpeg (fails on an unplayable file); return how many."""
+    import re
+    import subprocess
+
+    done = subprocess.run([ffmpeg(), "-v", "error", "-stats", "-i", str(path), "-map", "0:v:0", "-f", "null", "-"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return int(re.findall(r"frame=\s*(\d+)", done.stderr)[-1])
