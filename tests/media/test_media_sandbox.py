@@ -191,3 +191,21 @@ def test_a_shipped_image_input_workflow_runs_on_a_local_image(
     with Image.open(path) as image:
         assert image.size == (2 * size, 2 * size)
     assert str(photo.resolve()) in job.inputs[result.item_id].values()
+
+
+def test_the_cli_sweeps_a_folder_of_photos_in_one_batch(
+    invokeai_sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    sizes = {(20, 28), (36, 12)}
+    for i, size in enumerate(sorted(sizes)):
+        _noise_png(folder / f"p{i}.png", size)
+    wf_file = tmp_path / "blur.json"
+    wf_file.write_text(json.dumps(blur_workflow()))
+    argv = ["run", str(wf_file), "--url", invokeai_sandbox.url, "--out", str(tmp_path / "out"), "--json",
+            "--monitor", "api", "--sweep", f"image={folder}/"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len({item["item_id"] for item in report["items"]}) == 2
+    assert {(i["images"][0]["width"], i["images"][0]["height"]) for i in report["items"]} == sizes
