@@ -1,10 +1,10 @@
 """Videos that nodes output: found in a queue item's results, downloaded, checked, written atomically.
 
 InvokeAI 6.14's video nodes (``video``, ``video_concat``, Wan's latents-to-video) output
-``{"video": {"video_name"}, "width", "height", "num_frames", "fps", ...}``; the file is served by
-``/api/v1/videos/i/{name}/full``. A download is kept only when every announced byte came and the
-MP4 container is whole (its top-level boxes tile the file and a ``moov`` box is there), then it
-is written through a temporary file and renamed, like images.
+``{"video": {"video_name"}, "width", "height", "num_frames", "fps", ...}``; the file comes from
+the videos ``full`` endpoint (``client.videos.stream_full``). A download is kept only when every
+announced byte came and the MP4 container is whole (its top-level boxes tile the file and a
+``moov`` box is there), then it is written through a temporary file and renamed, like images.
 """
 
 from __future__ import annotations
