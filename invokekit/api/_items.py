@@ -74,11 +74,14 @@ class NodeOutput:
 
 
 def has_images(result: Any) -> bool:
-    """The invocation output ``result`` holds an image (``image``, or a ``collection`` of them)."""
+    """The invocation output ``result`` holds an image (``image``, or a ``collection`` of them), or
+    a video (``video``: a result too, see ``ItemResult.videos``)."""
     if not isinstance(result, Mapping):
         return False
-    image, collection = result.get("image"), result.get("collection")
+    image, collection, video = result.get("image"), result.get("collection"), result.get("video")
     if isinstance(image, Mapping) and isinstance(image.get("image_name"), str):
+        return True
+    if isinstance(video, Mapping) and isinstance(video.get("video_name"), str):
         return True
     return isinstance(collection, list) and any(isinstance(e, Mapping) and "image_name" in e for e in collection)
 
