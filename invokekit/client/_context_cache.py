@@ -2,7 +2,7 @@
 
 Converting a workflow needs the server's OpenAPI schema: 1.7 MB, ~140 ms to fetch and parse. It
 is a function of the code the server runs, InvokeAI's version and its custom node packs, and both
-are cheap to ask: ``GET /api/v1/app/version`` and ``GET /api/v2/custom_nodes/`` (each pack's name
+are cheap to ask: the app version and the installed custom node packs (``client.app``) (each pack's name
 and node types; a few hundred bytes). Their hash is the key of a file under the invokekit cache
 (``$INVOKEKIT_CACHE``, else ``~/.cache/invokekit``), in ``server-context/``. The file leaves out the
 components conversion never reads (two thirds of the size; ~7 ms to parse).
