@@ -24,8 +24,10 @@ from invokekit.widgets._fields import FieldControl
 from invokekit.widgets._form import build_form
 from invokekit.widgets._gallery import Gallery
 from invokekit.widgets._layout import FORM_COLUMN, advanced, alias_rows, column, cost_note, more_settings
+from invokekit.widgets._queue_view import QueueView
 from invokekit.widgets._render import PLACEHOLDER_HTML, status_html
 from invokekit.widgets._runs import PanelRuns
+from invokekit.widgets._sweep import SweepControls
 
 MONITORS = MONITOR_NAMES  # every monitor the library knows; the panel offers those that work here
 DEFAULT_OUT = "invokekit-out"
@@ -145,6 +147,11 @@ class GenerationPanel(PanelRuns, widgets.VBox):
         self.placeholder = widgets.HTML(PLACEHOLDER_HTML)
         self.gallery = Gallery(self.use_values)
         self.timings = widgets.HTML("")
+        self.sweeper = SweepControls(self._sweepable())
+        self.queue_view = QueueView(self.client, lambda: self.our_items)
+        self.our_items: list[int] = []
+        self.grid = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", display="none"))
+        self.grid.add_class("invokekit-grid")
         self.note = widgets.HTML(cost_note({k: c.widget.value for k, c in self.controls.items() if c.param}))
         self.generate_button.on_click(lambda _b: self.generate())
         self.cancel_button.on_click(lambda _b: self.cancel())
@@ -167,7 +174,7 @@ class GenerationPanel(PanelRuns, widgets.VBox):
         else:
             form_part = alias_rows(c)
         title = widgets.HTML(f"<b>{getattr(self.workflow, 'name', '') or 'workflow'}</b>")
-        runs = widgets.HBox([self.batch_count, self.random_seed])
+        runs = widgets.VBox([widgets.HBox([self.batch_count, self.random_seed]), self.sweeper])
         buttons = widgets.HBox([self.generate_button, self.cancel_button, self.save_button])
         left = column([*form_part, self.note, runs, self.out_dir_box, advanced([self.monitor]), buttons,
                        self.status, self.error_box], FORM_COLUMN)
@@ -176,9 +183,12 @@ class GenerationPanel(PanelRuns, widgets.VBox):
             title,
             widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap", width="100%")),
             widgets.HTML("<b>Results</b>"),
+            self.grid,
             self.gallery,
             widgets.HTML("<b>Timings of the last run</b>"),
             self.timings,
+            widgets.HTML("<b>Server queue</b>"),
+            self.queue_view,
         ]
 
     # --- form helpers ---------------------------------------------------------------------------
@@ -188,6 +198,15 @@ class GenerationPanel(PanelRuns, widgets.VBox):
         names = {f.name: label for label, f in self.fields.items()}
         names.update({c.param: c.widget.description or k for k, c in self.controls.items() if c.param})
         return names
+
+    def _sweepable(self) -> dict[str, str]:
+        """What a sweep can vary: form fields and familiar knobs that take one plain value."""
+        out = {label: f.name for label, f in self.fields.items()
+               if f.kind in ("int", "float", "enum", "text", "textarea", "bool", "model")}
+        for key, control in self.controls.items():
+            if control.param and key not in self._adopted:
+                out.setdefault(control.widget.description or key, control.param)
+        return out
 
     def use_values(self, values: Mapping[str, Any]) -> None:
         """Put a run's values back into the controls ("use these settings" in the gallery)."""

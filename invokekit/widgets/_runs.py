@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from invokekit.api._items import CANCELED, COMPLETED, FAILED
+from invokekit.errors import ServerUnavailable
 from invokekit.monitors import StatusUpdate
 from invokekit.widgets._controls import random_seed, values_to_set
 from invokekit.widgets._render import (
@@ -23,6 +24,7 @@ from invokekit.widgets._render import (
     status_html,
     timings_html,
 )
+from invokekit.widgets._sweep import grid_png, item_values
 
 
 class PanelRuns:
@@ -74,10 +76,14 @@ class PanelRuns:
             self.controls["seed"].widget.value = random_seed()
         try:
             values = self.values()
-        except ValueError as exc:  # a JSON field that does not parse
+            sweep = self.sweeper.spec(self.workflow)
+        except Exception as exc:  # a JSON field that does not parse, a sweep without values
             self.state, self.error = "error", exc
             self.status.value = status_html(f"error: {exc}", kind="error")
+            self.error_box.value = error_html(exc)
             return
+        for name in sweep:
+            values.pop(name, None)
         self.state = "running"
         self.error = None
         self.job = None
@@ -89,7 +95,7 @@ class PanelRuns:
         self.cancel_button.disabled = False
         self.status.value = status_html("submitting...")
         self._started = time.monotonic()
-        args = (values, self.monitor.value, int(self.batch_count.value))
+        args = (values, sweep, self.monitor.value, int(self.batch_count.value))
         self._thread = threading.Thread(target=self._run, args=args, name="invokekit-panel", daemon=True)
         self._thread.start()
 
@@ -117,11 +123,12 @@ class PanelRuns:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def _run(self, values: dict[str, Any], monitor: str, runs: int) -> None:
+    def _run(self, values: dict[str, Any], sweep: dict[str, list[Any]], monitor: str, runs: int) -> None:
         try:
             self.client.monitor_for(monitor, db_path=self.db_path).close()  # one that cannot work: refused now
             # the panel's values go on a copy; the same pipeline as code and the CLI (pre-flight first)
-            self.job = self.client.submit(self.workflow, runs, sets=values)
+            self.job = self.client.submit(self.workflow, runs, sweep=sweep or None, sets=values)
+            self.our_items.extend(self.job.item_ids)
             if self._cancel_requested.is_set():
                 self.job.cancel()
             self.status.value = status_html(f"queued: item(s) {', '.join(map(str, self.job.item_ids))}")
@@ -129,13 +136,17 @@ class PanelRuns:
             if self.db_path is not None:
                 wait_kw["db_path"] = str(self.db_path)
             self.results = list(self.job.wait(**wait_kw))
-            self._show_results(values)
+            self._show_results(values, sweep)
         except Exception as exc:
             self.state = "error"
+            if isinstance(exc, ServerUnavailable):
+                self.reachable = False
             self.error = exc
             self.progress.bar_style = "danger"
             self.timings.value = ""
-            self.status.value = status_html(f"error: {type(exc).__name__}", kind="error")
+            reach = isinstance(exc, ServerUnavailable)
+            text = f"cannot reach {self.client.url}" if reach else f"error: {type(exc).__name__}"
+            self.status.value = status_html(text, kind="error")
             self.error_box.value = error_html(exc)
         finally:
             self.generate_button.disabled = False
@@ -160,12 +171,22 @@ class PanelRuns:
         total = int(steps.widget.value) if steps is not None and steps.param is not None else None
         self.progress_label.value = progress_text(self.progress.value, time.monotonic() - self._started, total)
 
-    def _show_results(self, values: dict[str, Any]) -> None:
+    def _show_results(self, values: dict[str, Any], sweep: dict[str, list[Any]]) -> None:
         statuses = [getattr(r, "status", "?") for r in self.results]
         out = Path(self.out_dir_box.value or ".")
         paths = [Path(p) for p in self.job.download(out)] if COMPLETED in statuses else []
         self.images = paths + self.images
-        self.gallery.add(paths, values, self.labels())
+        labels = self.labels()
+        cells: list[tuple[dict[str, Any], Path | None, str]] = []
+        for result in reversed(self.results):  # newest first in the gallery, the first item last
+            swept = dict(getattr(result, "values", None) or {}) if sweep else {}
+            if sweep and not swept:
+                swept = item_values(self.client, self.workflow, result.item_id, list(sweep))
+            mine = [Path(r.path) for r in result.images if getattr(r, "path", None)]
+            self.gallery.add(mine, {**values, **swept}, labels)
+            cells.insert(0, (swept, mine[0] if mine else None, result.status))
+        self.grid.value = grid_png(cells, list(sweep), labels) if sweep and paths else b""
+        self.grid.layout.display = "" if sweep and paths else "none"
         if paths:
             self.preview.value, self.preview.format = paths[0].read_bytes(), paths[0].suffix.lstrip(".") or "png"
             self.preview.layout.display = ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import random
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -89,3 +90,68 @@ def test_zero_steps_is_refused_visibly(client: Client, tmp_path: Path) -> None:
     assert panel.wait(timeout=30) == "error"
     assert "Steps must be at least 1" in panel.status.value and panel.job is None
     assert panel.timings.value == "", "no timings of an earlier run under an error"
+
+
+@pytest.mark.server
+def test_a_2x2_sweep_shows_a_labelled_grid(client: Client, tmp_path: Path) -> None:
+    from invokekit.explore import read_grid_info
+
+    panel = GenerationPanel(form_builder_workflow(), client, out_dir=tmp_path, monitor="api")
+    image = panel.fields["Initial image"]
+    _pick(image.upload, "blue.png", _png((20, 20, 200)))
+    panel.random_seed.value = False
+    panel.controls["seed"].widget.value = random.randint(0, 2**31)
+    (x, xs), (y, ys) = panel.sweeper.rows
+    x.value, xs.value = "Steps", "1, 2"
+    y.value, ys.value = "CFG Scale", "3, 5.5"
+    panel.generate_button.click()
+    assert panel.wait(timeout=300) == "completed", panel.error_box.value
+    assert len(panel.results) == 4 and len(panel.images) == 4
+    assert panel.grid.layout.display == "" and panel.grid.value[:4] == b"\x89PNG"
+    grid_file = tmp_path / "grid.png"
+    grid_file.write_bytes(panel.grid.value)
+    info = read_grid_info(grid_file)
+    assert info["x"]["name"] == "Steps" and info["y"]["name"] == "CFG Scale", info
+    assert [str(v) for v in info["x"]["values"]] == ["1", "2"] and [float(v) for v in info["y"]["values"]] == [3, 5.5]
+    captions = " ".join(card.children[1].value for card in panel.gallery.cards.children)
+    for text in ("Steps=1", "Steps=2", "CFG Scale=3", "CFG Scale=5.5"):
+        assert text in captions
+    # "use these settings" puts one card's values back into the form
+    card = panel.gallery.cards.children[0]
+    card.children[2].children[1].click()
+    assert f"Steps={panel.fields['Steps'].widget.value}" in card.children[1].value
+
+
+@pytest.mark.server
+def test_the_queue_view_lists_a_foreign_item_and_cancels_ours(client: Client, tmp_path: Path) -> None:
+    panel = GenerationPanel(form_builder_workflow(), client, out_dir=tmp_path, monitor="api")
+    _pick(panel.fields["Initial image"].upload, "green.png", _png((20, 200, 20)))
+    other = Client(client.url)
+    client.queue.pause()
+    try:
+        foreign = other.submit(form_builder_workflow(), sets={"seed": random.randint(0, 2**31)}, check=False)
+        panel.generate_button.click()
+        deadline = time.monotonic() + 60
+        while panel.job is None and panel.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert panel.job is not None, panel.error_box.value
+        panel.queue_view.refresh()
+        rows = {int(s["item_id"]): s for s in panel.queue_view.items}
+        assert foreign.item_ids[0] in rows and panel.job.item_ids[0] in rows
+        texts = [row.children[0].value for row in panel.queue_view.rows.children]
+        assert any(f"item {foreign.item_ids[0]}:" in t and "other" in t for t in texts)
+        assert any(f"item {panel.job.item_ids[0]}:" in t and "ours" in t for t in texts)
+        ours_row = next(
+            r for r in panel.queue_view.rows.children if f"item {panel.job.item_ids[0]}:" in r.children[0].value
+        )
+        foreign_row = next(
+            r for r in panel.queue_view.rows.children if f"item {foreign.item_ids[0]}:" in r.children[0].value
+        )
+        assert len(foreign_row.children) == 1, "no Cancel on another user's item"
+        ours_row.children[1].click()
+        assert client.queue.item(panel.job.item_ids[0])["status"] == "canceled"
+        assert client.queue.item(foreign.item_ids[0])["status"] == "pending"
+    finally:
+        client.queue.resume()
+    assert panel.wait(timeout=120) == "canceled", panel.error_box.value
+    foreign.cancel()
