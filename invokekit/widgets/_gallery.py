@@ -34,10 +34,10 @@ class Gallery(widgets.VBox):
         self.cards.add_class("invokekit-gallery")
         self.viewer = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", display="none"))
         self.viewer.add_class("invokekit-viewer")
-        self.close = widgets.Button(description="Close", icon="times", layout=widgets.Layout(display="none"))
-        self.close.on_click(lambda _b: self.show(None))
+        self.close_button = widgets.Button(description="Close", icon="times", layout=widgets.Layout(display="none"))
+        self.close_button.on_click(lambda _b: self.show(None))
         self.shown: Path | None = None
-        super().__init__([self.cards, self.close, self.viewer])
+        super().__init__([self.cards, self.close_button, self.viewer])
 
     @property
     def children_cards(self) -> tuple[widgets.Widget, ...]:
@@ -68,9 +68,9 @@ class Gallery(widgets.VBox):
         """Show ``path`` at full size under the gallery (``None`` hides the viewer)."""
         self.shown = path
         if path is None:
-            self.viewer.layout.display = self.close.layout.display = "none"
+            self.viewer.layout.display = self.close_button.layout.display = "none"
             return
         fmt = path.suffix.lstrip(".").lower() or "png"
         self.viewer.value, self.viewer.format = path.read_bytes(), ("jpeg" if fmt == "jpg" else fmt)
         self.viewer.layout.width = ""
-        self.viewer.layout.display = self.close.layout.display = ""
+        self.viewer.layout.display = self.close_button.layout.display = ""

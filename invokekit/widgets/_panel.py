@@ -77,8 +77,12 @@ class GenerationPanel(PanelRuns, widgets.VBox):
         self.status = widgets.HTML(status_html("ready"))
         self.error_box = widgets.HTML("", layout=widgets.Layout(width=FORM_COLUMN))
         context, models, boards = self._read_server()
-        if isinstance(workflow, str | os.PathLike | Mapping):
+        if isinstance(workflow, str | os.PathLike | Mapping) and self.reachable:
             workflow = client.workflow(workflow)  # a file, a dict, or a name in the server's library
+        elif isinstance(workflow, str | os.PathLike | Mapping):
+            from invokekit.workflow import Workflow
+
+            workflow = Workflow.load(workflow)  # server down: the file or dict as it is, so the form still shows
         self.workflow = workflow
         self.form, self.fields = build_form(workflow, context, models=models, boards=boards, on_upload=self._upload)
         self.controls = self._alias_controls(context, models)

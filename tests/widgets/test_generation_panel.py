@@ -162,9 +162,13 @@ def test_an_unreachable_server_is_reported_in_the_panel(tmp_path: Path) -> None:
     workflow = Workflow.load(shipped / f"{WORKFLOW}.json")
     panel = GenerationPanel(workflow, Client("http://127.0.0.1:9", timeout=2), out_dir=tmp_path)
     assert "ServerUnavailable" in panel.error_box.value
+    assert "cannot reach http://127.0.0.1:9" in panel.status.value, "the status tells the truth"
+    assert set(panel.fields) >= {"Positive Prompt", "Negative Prompt", "Board"}, "the form keeps its fields"
+    assert "db" not in panel.monitor.options, "no database monitor offered for a server it cannot prove"
     panel.generate_button.click()
     assert panel.wait(timeout=60) == "error"
     assert "ServerUnavailable" in panel.error_box.value
+    assert "cannot reach http://127.0.0.1:9" in panel.status.value
     assert not panel.generate_button.disabled
 
 

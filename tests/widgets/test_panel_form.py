@@ -155,3 +155,16 @@ def test_the_queue_view_lists_a_foreign_item_and_cancels_ours(client: Client, tm
         client.queue.resume()
     assert panel.wait(timeout=120) == "canceled", panel.error_box.value
     foreign.cancel()
+
+
+def test_save_writes_the_workflow_with_the_panels_values(tmp_path: Path) -> None:
+    from invokekit.workflow import Workflow
+
+    panel = GenerationPanel(form_builder_workflow(), Client("http://127.0.0.1:9", timeout=2), out_dir=tmp_path)
+    panel.fields["Positive Prompt"].widget.value = "saved from the panel"
+    panel.fields["Steps"].widget.value = 9
+    path = panel.save()
+    assert path is not None and path.parent == tmp_path and "saved" in panel.status.value
+    saved = Workflow.load(path)
+    values = {(p.node_id, p.field): p.value for p in saved.parameters}
+    assert "saved from the panel" in values.values() and 9 in values.values()
