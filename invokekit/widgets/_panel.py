@@ -131,13 +131,13 @@ class GenerationPanel(PanelRuns, widgets.VBox):
 
     def _build_widgets(self, monitor: str, out_dir: str | Path | None, boards: list[dict[str, Any]]) -> None:
         self.random_seed = widgets.Checkbox(value=seed_is_random(self.workflow), description="random seed",
-                                            indent=False, layout=widgets.Layout(width="120px"))
+                                            indent=False, layout=widgets.Layout(width="140px"))
         self.batch_count = widgets.IntText(value=1, description="Batch count", style={"description_width": "110px"},
                                            layout=widgets.Layout(width="196px"))
         usable = [m for m in MONITORS if m != "db" or self.db_path is not None or self._has_database()]
         self.monitor = widgets.Dropdown(options=usable, value=monitor if monitor in usable else "auto",
                                         description="Monitor", layout=widgets.Layout(width="260px"))
-        self.out_dir_box = widgets.Text(value=str(Path(out_dir) if out_dir is not None else Path.cwd() / DEFAULT_OUT),
+        self.out_dir_box = widgets.Text(value=str(Path(out_dir)) if out_dir is not None else f"./{DEFAULT_OUT}",
                                         description="Output folder", style={"description_width": "110px"},
                                         layout=widgets.Layout(width=FORM_COLUMN))
         self.generate_button = widgets.Button(description="Generate", button_style="primary", icon="play")

@@ -82,8 +82,10 @@ class PanelRuns:
             self.status.value = status_html(f"error: {exc}", kind="error")
             self.error_box.value = error_html(exc)
             return
-        for name in sweep:
-            values.pop(name, None)
+        swept = {place for name in sweep for place in self.workflow.places(name)}
+        for name in list(values):  # a swept place is set by the sweep only (an alias may name it too)
+            if name in sweep or swept & set(self.workflow.places(name)):
+                values.pop(name)
         self.state = "running"
         self.error = None
         self.job = None

@@ -161,10 +161,9 @@ def test_form_panels_in_jupyterlab(invokeai_sandbox: Any, browser_page: Any, tmp
         # Cancel stops a running item
         sweep.locator("select").nth(0).select_option(label="(none)")
         sweep.locator("select").nth(1).select_option(label="(none)")
-        for label, value in (("Steps", "200"), ("Width", "512"), ("Height", "512")):
-            box = form.locator(".invokekit-field-int", has_text=label).first.locator("input")
-            box.fill(value)
-            box.press("Enter")
+        steps = form.locator(".invokekit-field-int", has_text="Steps").first.locator("input")
+        steps.fill("1000")  # a long run on the tiny model (the image input keeps the size at 64 px)
+        steps.press("Enter")
         page.wait_for_timeout(300)
         form.locator("button", has_text="Generate").click()
         _status(page, "panel-form", "item", timeout=60_000)
@@ -200,7 +199,7 @@ def test_form_panels_in_jupyterlab(invokeai_sandbox: Any, browser_page: Any, tmp
         assert "cannot reach http://127.0.0.1:9" in status, status
         column = dead.locator(".invokekit-form").first.bounding_box()
         assert column is not None and column["width"] >= 400, column
-        assert dead.locator(".invokekit-form textarea").first.bounding_box()["width"] >= 300
+        assert dead.locator(".invokekit-form textarea").first.bounding_box()["width"] >= 250, "prompt not squeezed"
         assert dead.locator(".invokekit-placeholder").count() == 1
         page.wait_for_timeout(300)
         dead.screenshot(path=str(ARTIFACTS / "browser-panel-unreachable-900px.png"))

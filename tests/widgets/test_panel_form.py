@@ -116,6 +116,7 @@ def test_a_2x2_sweep_shows_a_labelled_grid(client: Client, tmp_path: Path) -> No
     captions = " ".join(card.children[1].value for card in panel.gallery.cards.children)
     for text in ("Steps=1", "Steps=2", "CFG Scale=3", "CFG Scale=5.5"):
         assert text in captions
+    assert "Steps=3" not in captions, "a swept field is captioned with its swept value only"
     # "use these settings" puts one card's values back into the form
     card = panel.gallery.cards.children[0]
     card.children[2].children[1].click()
