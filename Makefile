@@ -50,3 +50,5 @@ browser-deps:
 notebooks: $(STAMP)
 	cd notebooks && for nb in *.ipynb; do env -u INVOKEAI_URL ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.store_widget_state=True "$$nb"; done
+	# trusted for this user: JupyterLab draws the stored widgets of a trusted notebook only (else their text repr)
+	cd notebooks && ../$(BIN)/jupyter trust *.ipynb

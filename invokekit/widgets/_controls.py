@@ -133,10 +133,8 @@ def build_controls(
         ),
         "steps": Control(
             "steps",
-            widgets.BoundedIntText(
+            widgets.IntText(  # not bounded: 0 steps is refused visibly, never clamped to 1
                 value=int(number(get("steps"), 4)),
-                min=1,
-                max=200,
                 description="Steps",
                 layout=_NARROW,
             ),

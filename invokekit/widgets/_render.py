@@ -39,6 +39,17 @@ def image_widget(path: Path, *, width: int = 192) -> widgets.Image:
     return image
 
 
+def progress_text(fraction: float, elapsed: float, steps: int | None) -> str:
+    """``step 3/10 - 2.1 s elapsed - about 4.9 s left`` (the step count when the steps are known)."""
+    parts = []
+    if steps:
+        parts.append(f"step {min(steps, round(fraction * steps))}/{steps}")
+    parts.append(f"{elapsed:.1f} s elapsed")
+    if 0.02 < fraction < 1:
+        parts.append(f"about {elapsed * (1 - fraction) / fraction:.1f} s left")
+    return " - ".join(parts)
+
+
 def _seconds(value: Any) -> str:
     if isinstance(value, int | float):
         return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
@@ -116,7 +127,24 @@ def status_html(message: str, *, kind: str = "info") -> str:
     return f"<span class='invokekit-status invokekit-{kind}' style='color:{color}'>{html.escape(message)}</span>"
 
 
-def error_html(exc: BaseException) -> str:
-    """The error of a failed run, with its type, in the panel (the message keeps its line breaks)."""
-    text = html.escape(f"{type(exc).__name__}: {exc}")
-    return f"<pre class='invokekit-error' style='color:#cf222e;white-space:pre-wrap'>{text}</pre>"
+def error_html(exc: BaseException, *, short: int = 100) -> str:
+    """The error of a failed run: one short, wrapped line, the whole message (with its line breaks)
+    on demand, so a long message never squeezes the form."""
+    text = f"{type(exc).__name__}: {exc}"
+    first = text.splitlines()[0] if text else ""
+    head = first if len(first) <= short else first[: short - 1] + "\u2026"
+    if head == text:
+        return (f"<div class='invokekit-error' style='color:#cf222e;white-space:normal;overflow-wrap:anywhere'>"
+                f"{html.escape(text)}</div>")
+    return (
+        "<details class='invokekit-error' style='color:#cf222e;white-space:normal;overflow-wrap:anywhere'>"
+        f"<summary>{html.escape(head)}</summary>"
+        f"<pre style='white-space:pre-wrap;overflow-wrap:anywhere;margin:2px 0'>{html.escape(text)}</pre></details>"
+    )
+
+
+#: what an empty preview shows (an empty Image widget would show a broken-image icon)
+PLACEHOLDER_HTML = (
+    "<div class='invokekit-placeholder' style='width:192px;height:192px;border:1px dashed #bbb;"
+    "display:flex;align-items:center;justify-content:center;color:#888;font-size:12px'>no image yet</div>"
+)

@@ -67,8 +67,10 @@ def test_generate_runs_the_job_and_fills_the_panel(client: Client, workflow: Any
     assert panel.updates_seen > 0
     assert panel.previews_seen > 0, "invocation_progress previews reach the panel with the events monitor"
     assert len(panel.images) == 1 and panel.images[0].parent == tmp_path
-    [thumb] = panel.gallery.children
+    [card] = panel.gallery.cards.children
+    thumb, caption = card.children[:2]
     assert isinstance(thumb, widgets.Image) and thumb.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"Seed={seed}" in caption.value and "a headless lighthouse" in caption.value, "captioned with its values"
     assert panel.preview.value == panel.images[0].read_bytes()
     for stage in ("submit", "wait", "download"):
         assert stage in panel.timings.value
@@ -85,7 +87,7 @@ def test_generate_runs_the_job_and_fills_the_panel(client: Client, workflow: Any
     panel.random_seed.value = True
     panel.generate_button.click()
     assert panel.wait(timeout=180) == "completed", panel.error_box.value
-    assert len(panel.gallery.children) == 2 and len(panel.images) == 2
+    assert len(panel.gallery.cards.children) == 2 and len(panel.images) == 2
     assert panel.results[0].item_id > result.item_id
 
 
@@ -100,7 +102,7 @@ def test_an_invalid_value_is_shown_in_the_panel(client: Client, workflow: Any, t
     assert "error" in panel.status.value
     assert panel.progress.bar_style == "danger"
     assert not panel.generate_button.disabled, "an error must not leave a dead button"
-    assert panel.gallery.children == ()
+    assert panel.gallery.cards.children == ()
 
     panel.controls["width"].widget.value = 128  # fixing the value makes the next click work
     panel.generate_button.click()
@@ -133,7 +135,7 @@ def test_cancel_stops_the_running_job(client: Client, workflow: Any, tmp_path: P
     panel.cancel_button.click()
     assert panel.wait(timeout=120) == "canceled", panel.error_box.value
     assert client.queue.item(panel.job.item_ids[0])["status"] == "canceled"
-    assert panel.gallery.children == ()
+    assert panel.gallery.cards.children == ()
     assert not panel.generate_button.disabled and panel.cancel_button.disabled
 
 
@@ -156,9 +158,13 @@ def test_an_unreachable_server_is_reported_in_the_panel(tmp_path: Path) -> None:
     workflow = Workflow.load(shipped / f"{WORKFLOW}.json")
     panel = GenerationPanel(workflow, Client("http://127.0.0.1:9", timeout=2), out_dir=tmp_path)
     assert "ServerUnavailable" in panel.error_box.value
+    assert "cannot reach http://127.0.0.1:9" in panel.status.value, "the status tells the truth"
+    assert set(panel.fields) >= {"Positive Prompt", "Negative Prompt", "Board"}, "the form keeps its fields"
+    assert "db" not in panel.monitor.options, "no database monitor offered for a server it cannot prove"
     panel.generate_button.click()
     assert panel.wait(timeout=60) == "error"
     assert "ServerUnavailable" in panel.error_box.value
+    assert "cannot reach http://127.0.0.1:9" in panel.status.value
     assert not panel.generate_button.disabled
 
 
@@ -174,7 +180,7 @@ def test_an_item_that_fails_on_the_server_is_shown_in_the_panel(client: Client, 
     assert f"item {result.item_id} failed" in panel.status.value
     assert result.error_type in panel.error_box.value
     assert panel.progress.bar_style == "danger"
-    assert panel.gallery.children == () and panel.images == []
+    assert panel.gallery.cards.children == () and panel.images == []
     assert not panel.generate_button.disabled
 
 

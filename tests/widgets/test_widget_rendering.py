@@ -116,3 +116,51 @@ def test_model_field_accepts_reads_the_schemas_model_base() -> None:
     assert model_field_accepts(flux, context, "model", "main")[1] == ["flux"]
     # without a schema: any base of the default type
     assert model_field_accepts(sdxl, None, "model", "main") == (["main"], None)
+
+
+def test_a_long_error_is_one_short_line_with_the_details_on_demand() -> None:
+    long = ValueError("x" * 300 + "\nsecond line")
+    html = error_html(long)
+    assert html.startswith("<details") and "<summary>ValueError: " in html and "second line" in html
+    summary = html.split("<summary>", 1)[1].split("</summary>", 1)[0]
+    assert len(summary) <= 100 and summary.endswith("\u2026")
+    assert not error_html(ValueError("short")).startswith("<details")
+
+
+def test_progress_text_counts_steps_and_estimates_the_rest() -> None:
+    from invokekit.widgets._render import progress_text
+
+    assert progress_text(0.5, 2.0, 10) == "step 5/10 - 2.0 s elapsed - about 2.0 s left"
+    assert progress_text(1.0, 3.0, None) == "3.0 s elapsed"
+
+
+def test_a_costly_start_gets_a_note() -> None:
+    from invokekit.widgets._layout import cost_note
+
+    assert "1024x1024 at 32 steps" in cost_note({"width": 1024, "height": 1024, "steps": 32})
+    assert cost_note({"width": 128, "height": 128, "steps": 4}) == ""
+    assert cost_note({"steps": 4}) == ""
+
+
+def test_gallery_cards_caption_open_full_size_and_reuse(tmp_path: Path) -> None:
+    from invokekit.widgets._gallery import Gallery
+
+    png = tmp_path / "a.png"
+    png.write_bytes(
+        base64.b64decode(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+        )
+    )
+    used: list[dict[str, object]] = []
+    gallery = Gallery(lambda values: used.append(dict(values)))
+    gallery.add([png], {"n.steps": 4, "seed": 7}, {"n.steps": "Steps", "seed": "Seed"})
+    [card] = gallery.cards.children
+    assert "Steps=4, Seed=7" in card.children[1].value
+    full, reuse = card.children[2].children
+    assert gallery.viewer.layout.display == "none"
+    full.click()
+    assert gallery.viewer.layout.display == "" and gallery.viewer.value == png.read_bytes()
+    gallery.close_button.click()
+    assert gallery.viewer.layout.display == "none"
+    reuse.click()
+    assert used == [{"n.steps": 4, "seed": 7}]
