@@ -1,12 +1,15 @@
 """Opening InvokeAI's ``invokeai.db`` read-only, and proving which server it belongs to.
 
 The connection is opened ``mode=ro`` (SQLite refuses every write) *and* set ``PRAGMA query_only``:
-invokekit never changes the server's database. A database file proves nothing about which server
-it belongs to (a copied root, a stale install, another sandbox), so before one is trusted
-:func:`prove_database` compares it with the server's API: the queue counts the server reports are
-computed from this very table, so the same database gives the same counts, and the newest item's
-batch id (a random UUID) must be the same on both sides. Reads are taken before and after the API's
-answer; a queue that changed in between is compared again.
+invokekit never changes the server's database, nor leaves files beside it (without a ``-wal``
+file, i.e. no server has it open, it is opened ``immutable``: no ``-wal``/``-shm`` is created).
+
+A database file proves nothing about which server it belongs to (a copied root, a stale install,
+another sandbox), so before one is trusted :func:`prove_database` compares it with the server's API:
+the queue counts the server reports are computed from this very table, so the same database gives
+the same counts, and the newest item's batch id (a random UUID) must be the same on both sides.
+Reads are taken before and after the API's answer; a queue that changed in between is compared
+again.
 """
 
 from __future__ import annotations
@@ -49,6 +52,11 @@ def db_error(message: str, path: str | Path) -> MonitorError:
     return MonitorError(f"{message} (database {str(path)!r})", backend="db")
 
 
+def wal_path(path: Path) -> Path:
+    """The write-ahead log beside a WAL-mode database; it exists while the server has it open."""
+    return path.with_name(path.name + "-wal")
+
+
 def open_queue_db(path: str | Path) -> tuple[WatchConnection, tuple[str, ...], bool]:
     """Open ``path`` read-only and query-only and check its ``session_queue`` table.
 
@@ -60,6 +68,10 @@ def open_queue_db(path: str | Path) -> tuple[WatchConnection, tuple[str, ...], b
     if not path.is_file():
         raise db_error("the database file does not exist", path)
     uri = f"{path.resolve().as_uri()}?mode=ro"
+    if not wal_path(path).exists():
+        # the server closed it cleanly (or it is a copy): a plain read-only open would create
+        # -wal/-shm files in the server's folder; nothing writes it now, so read it as immutable
+        uri += "&immutable=1"
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=0.2, check_same_thread=False, factory=WatchConnection)
     except sqlite3.Error as exc:
