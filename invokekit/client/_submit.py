@@ -21,7 +21,8 @@ from dataclasses import replace
 from typing import Any
 
 from invokekit.api import Queue, Transport
-from invokekit.errors import GraphRejected, QueueFull, ServerError, ServerUnavailable
+from invokekit.errors import GraphRejected, JobError, QueueFull, ServerError, ServerUnavailable
+from invokekit.results import Journal
 
 #: asked about a lost enqueue for the request timeout plus this long, from the moment it was lost:
 #: a server slow enough to miss the timeout may take as long again (plus its gc pauses) to commit
@@ -51,6 +52,28 @@ def find_batch_items(queue: Queue, batch_id: str, queue_id: str) -> list[int]:
         if len(found) >= total:
             break
     return sorted(found)
+
+
+def journal_failure(log: Journal, batch_id: str, exc: BaseException) -> None:
+    """Record a failed submission; for :class:`QueueFull` also the items the server took (canceled)."""
+    if isinstance(exc, QueueFull) and exc.item_ids:
+        log.enqueued(batch_id, exc.item_ids)
+        log.statuses(batch_id, dict.fromkeys(exc.item_ids, "canceled"))
+    log.failed_submit(batch_id, f"{type(exc).__name__}: {exc}")
+
+
+def check_batch_items(queue: Queue, batch_id: str, item_ids: list[int], queue_id: str) -> None:
+    """Raise :class:`JobError` when any of ``item_ids`` belongs to another batch than ``batch_id``
+    on the server (item ids are given out again when its database is re-created)."""
+    for start in range(0, len(item_ids), 200):
+        for summary in queue.summaries(item_ids[start : start + 200], queue_id):
+            other = summary.get("batch_id")
+            if other != batch_id:
+                item_id = int(summary["item_id"])
+                raise JobError(
+                    f"queue item {item_id} on the server belongs to batch {other}, not to batch {batch_id} "
+                    "that recorded it: the server's database was re-created (or this is another server), so "
+                    "that batch's items are lost; nothing of the other batch is taken for it", item_id=item_id)
 
 
 def enqueue_once(
@@ -103,6 +126,11 @@ def _whole(queue: Queue, batch_id: str, queue_id: str, items: list[int], request
     requested = enqueued if requested is None else requested
     if items and enqueued >= requested:
         return items
+    try:
+        counts = queue.status(queue_id).get("queue") or {}
+        held = f" (it holds {counts.get('pending', '?')} pending, {counts.get('in_progress', '?')} in progress)"
+    except ServerError:
+        held = ""
     canceled = ""
     if items:
         try:
@@ -110,11 +138,6 @@ def _whole(queue: Queue, batch_id: str, queue_id: str, items: list[int], request
             canceled = f"; the {len(items)} it took (item(s) {_ids(items)}) were canceled: a batch runs whole or not"
         except ServerError as exc:
             canceled = f"; cancel the {len(items)} it took (item(s) {_ids(items)}) by hand, that failed: {exc}"
-    try:
-        counts = queue.status(queue_id).get("queue") or {}
-        held = f" (it holds {counts.get('pending', '?')} pending, {counts.get('in_progress', '?')} in progress)"
-    except ServerError:
-        held = ""
     raise QueueFull(
         f"the server's queue is full{held}: it took {enqueued} of the {requested} item(s) of batch {batch_id} "
         f"(its max_queue_size in invokeai.yaml is reached){canceled}. Submit again when the queue has room, "
@@ -143,4 +166,4 @@ def _recover(queue: Queue, batch_id: str, queue_id: str, window: float, lost: Se
         time.sleep(min(RECOVERY_POLL, max(0.0, deadline - time.monotonic())))
 
 
-__all__ = ["enqueue_once", "find_batch_items", "with_labels"]
+__all__ = ["check_batch_items", "enqueue_once", "find_batch_items", "journal_failure", "with_labels"]
