@@ -92,13 +92,13 @@ def test_a_database_no_server_has_open_gets_no_files_beside_it(ik_server, queue:
     _idle_status(queue)
     copy = _copy_db(ik_server.db_path, tmp_path / "invokeai.db")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["invokeai.db"]
-    conn, _, _ = open_queue_db(copy)
+    conn, _, _ = open_queue_db(copy, check_only=True)
     try:
         assert conn.execute("SELECT count(*) FROM session_queue").fetchone()[0] > 0
     finally:
         conn.close()
     prove_database(copy, queue)
-    DbMonitor(copy).connect().close()
+    DbMonitor(copy)  # checked before any watch
     assert sorted(p.name for p in tmp_path.iterdir()) == ["invokeai.db"]
     # the live server's database (open, so with its -wal) is still read as it changes
     assert prove_database(ik_server.db_path, queue).usable
