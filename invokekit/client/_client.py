@@ -286,9 +286,8 @@ class Client(DatabaseMethods):
     ) -> Job:
         """Re-attach to a batch already on the server (item ids are looked up when not given; given
         ones must be that batch's there, else :class:`JobError`: never another batch's images)."""
-        ids = list(item_ids) if item_ids else find_batch_items(self.queue, batch_id, queue_id)
-        if item_ids:
-            check_batch_items(self.queue, batch_id, ids, queue_id)
+        ids = (check_batch_items(self.queue, batch_id, list(item_ids), queue_id) if item_ids
+               else find_batch_items(self.queue, batch_id, queue_id))
         return Job(
             self,
             batch_id=batch_id,

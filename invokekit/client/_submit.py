@@ -62,8 +62,8 @@ def journal_failure(log: Journal, batch_id: str, exc: BaseException) -> None:
     log.failed_submit(batch_id, f"{type(exc).__name__}: {exc}")
 
 
-def check_batch_items(queue: Queue, batch_id: str, item_ids: list[int], queue_id: str) -> None:
-    """Raise :class:`JobError` when any of ``item_ids`` belongs to another batch than ``batch_id``
+def check_batch_items(queue: Queue, batch_id: str, item_ids: list[int], queue_id: str) -> list[int]:
+    """``item_ids``; raise :class:`JobError` when any belongs to another batch than ``batch_id``
     on the server (item ids are given out again when its database is re-created)."""
     for start in range(0, len(item_ids), 200):
         for summary in queue.summaries(item_ids[start : start + 200], queue_id):
@@ -74,6 +74,7 @@ def check_batch_items(queue: Queue, batch_id: str, item_ids: list[int], queue_id
                     f"queue item {item_id} on the server belongs to batch {other}, not to batch {batch_id} "
                     "that recorded it: the server's database was re-created (or this is another server), so "
                     "that batch's items are lost; nothing of the other batch is taken for it", item_id=item_id)
+    return item_ids
 
 
 def enqueue_once(
