@@ -271,7 +271,7 @@ def _pending_snapshot(enqueue, transport: Transport, ik_server, path: Path, runs
     transport.put_json("/api/v1/queue/default/processor/pause")
     try:
         ids = enqueue(runs=runs)
-        _copy_db(ik_server.db_path, path)
+        copy_database(ik_server.db_path, path)
     finally:
         transport.put_json("/api/v1/queue/default/processor/resume")
     return ids

@@ -90,7 +90,7 @@ def test_a_database_no_server_has_open_gets_no_files_beside_it(ik_server, queue:
     from invokekit.monitors._dbfile import open_queue_db
 
     _idle_status(queue)
-    copy = _copy_db(ik_server.db_path, tmp_path / "invokeai.db")
+    copy = copy_database(ik_server.db_path, tmp_path / "invokeai.db")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["invokeai.db"]
     conn, _, _ = open_queue_db(copy, check_only=True)
     try:

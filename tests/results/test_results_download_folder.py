@@ -7,17 +7,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _faultproxy import FaultProxy, Rules
 
 from invokekit.client import Client
 from invokekit.errors import DownloadError, InvokekitError
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "client"))
-from _faultproxy import FaultProxy, Rules
 
 
 def small_graph() -> dict:
