@@ -180,6 +180,22 @@ def unavailable_advice(server_url: str) -> str:
     return f"Is InvokeAI running at {server_url}? Set --url or INVOKEAI_URL."
 
 
+class QueueFull(ServerError):
+    """The server's queue took fewer items than asked (its ``max_queue_size`` is reached).
+
+    ``requested`` and ``enqueued`` are the server's counts; ``item_ids`` the items it did take
+    (canceled again: a batch runs whole or not at all), ``batch_id`` the batch they belong to.
+    """
+
+    def __init__(self, message: str, *, requested: int, enqueued: int, item_ids: Sequence[int] = (),
+                 batch_id: str | None = None, **kw: Any) -> None:
+        self.requested = requested
+        self.enqueued = enqueued
+        self.item_ids = list(item_ids)
+        self.batch_id = batch_id
+        super().__init__(message, **kw)
+
+
 class AuthenticationError(ServerError):
     """Login failed or the token was refused (HTTP 401/403)."""
 
@@ -290,6 +306,7 @@ __all__ = [
     "ParameterError",
     "PreflightError",
     "Problem",
+    "QueueFull",
     "SandboxError",
     "ServerError",
     "ServerUnavailable",

@@ -39,6 +39,12 @@ class Rules:
     # the first ``reset_times`` matching requests have their connection reset (RST), unforwarded
     reset: Match | None = None
     reset_times: int = 1
+    # matching requests reach the server ``late_seconds`` late, whatever the client does meanwhile;
+    # with ``late_answer`` (e.g. 504, a gateway giving up) the client is answered that at once
+    late: Match | None = None
+    late_seconds: float = 7.0
+    late_answer: int | None = None
+    late_forwarded: int = 0
     seen: list[tuple[str, str]] = field(default_factory=list)
     seen_at: list[float] = field(default_factory=list)  # time.monotonic() of each request in ``seen``
     dropped: int = 0
@@ -97,6 +103,16 @@ class FaultProxy:
         self._server.shutdown()
         self._server.server_close()
 
+    def _forward(self, method: str, path: str, body: bytes, headers: dict[str, str]
+                 ) -> tuple[http.client.HTTPResponse, bytes]:
+        conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)
+        try:
+            conn.request(method, path, body=body or None, headers=headers)
+            resp = conn.getresponse()
+            return resp, resp.read()
+        finally:
+            conn.close()
+
     def _handle(self, sock: socket.socket) -> None:
         request = _read_request(sock)
         if request is None:
@@ -116,11 +132,14 @@ class FaultProxy:
             return
         hop = ("host", "connection", "keep-alive", "accept-encoding")  # plain bodies, so rules can edit them
         forward = {k: v for k, v in headers.items() if k.lower() not in hop}
-        conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)
-        conn.request(method, path, body=body or None, headers=forward)
-        resp = conn.getresponse()
-        payload = resp.read()
-        conn.close()
+        if rules.late and rules.late(method, path):
+            if rules.late_answer is not None:
+                _send_status(sock, rules.late_answer, {})
+            time.sleep(rules.late_seconds)
+            self._forward(method, path, body, forward)  # the server does the work; nobody hears of it
+            rules.late_forwarded += 1
+            return
+        resp, payload = self._forward(method, path, body, forward)
         if rules.stall_response and rules.stall_response(method, path):
             rules.dropped += 1
             time.sleep(rules.stall_seconds)  # the client times out meanwhile

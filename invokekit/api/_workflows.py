@@ -28,7 +28,8 @@ class Workflows(Namespace):
         """The workflow JSON (as the editor saves it) of a library entry, by id or exact name."""
         record = None
         try:
-            record = self.record(id_or_name)
+            # ids have no "/" (the server would answer its web page, not JSON); names may ("... w/ LoRAs")
+            record = self.record(id_or_name) if "/" not in id_or_name else None
         except ServerError as exc:
             if exc.status not in (404, 422):
                 raise

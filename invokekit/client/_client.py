@@ -25,7 +25,7 @@ from invokekit.api import (
 from invokekit.client._dbpath import DatabaseMethods, ServerDatabase
 from invokekit.client._env import client_from_env, server_url
 from invokekit.client._job import Job
-from invokekit.client._submit import enqueue_once, find_batch_items, with_labels
+from invokekit.client._submit import check_batch_items, enqueue_once, find_batch_items, journal_failure, with_labels
 from invokekit.errors import GraphRejected, ServerError
 from invokekit.results import Journal, Timings, read_journal
 
@@ -256,11 +256,11 @@ class Client(DatabaseMethods):
             try:
                 item_ids, recovered = enqueue_once(
                     self.transport, self.queue, batch.body(batch_id), queue_id=queue_id,
-                    prepend=prepend or batch.prepend,
+                    prepend=prepend or batch.prepend, expected=batch.item_count,
                 )
             except Exception as exc:
                 if log is not None:
-                    log.failed_submit(batch_id, f"{type(exc).__name__}: {exc}")
+                    journal_failure(log, batch_id, exc)
                 if isinstance(exc, GraphRejected) and batch.labels:
                     raise with_labels(exc, batch.labels) from exc
                 raise
@@ -289,8 +289,10 @@ class Client(DatabaseMethods):
         labels: dict[str, str] | None = None,
         journal: Journal | None = None,
     ) -> Job:
-        """Re-attach to a batch already on the server (item ids are looked up when not given)."""
-        ids = list(item_ids) if item_ids else find_batch_items(self.queue, batch_id, queue_id)
+        """Re-attach to a batch already on the server (item ids are looked up when not given; given
+        ones must be that batch's there, else :class:`JobError`: never another batch's images)."""
+        ids = (check_batch_items(self.queue, batch_id, list(item_ids), queue_id) if item_ids
+               else find_batch_items(self.queue, batch_id, queue_id))
         return Job(
             self,
             batch_id=batch_id,

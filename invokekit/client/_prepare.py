@@ -13,10 +13,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from invokekit.errors import PreflightError
 from invokekit.results import Timings
 from invokekit.workflow import Batch, Workflow
 from invokekit.workflow._api_json import api_kind
 from invokekit.workflow._load import read_source
+from invokekit.workflow._storable import graph_problems
 
 if TYPE_CHECKING:
     from invokekit.client._client import Client
@@ -75,6 +77,10 @@ def prepare_batch(
                          board=board, strict=not check)
         if check:
             batch.check(context)
+        else:  # unchecked, yet never a value the server would store unreadable (or invalid JSON)
+            unstorable = graph_problems(batch.graph, batch.data, batch.labels)
+            if unstorable:
+                raise PreflightError(unstorable, file=batch.file)
     return batch
 
 

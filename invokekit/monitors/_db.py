@@ -14,7 +14,9 @@ with 20 tiny SDXL jobs, 5 ms gave a p50 of 2.7 ms at 0.8-0.9% of a core, 10 ms 4
 
 A database file proves nothing about which server it belongs to, so the first cycle of each watch
 compares the rows with one API read (batch ids must match), and a slow heartbeat asks the server
-whether it is still alive: a DB whose server died would otherwise show ``in_progress`` forever.
+whether it is still alive: a DB whose server died would otherwise show ``in_progress`` forever;
+the heartbeat also compares the watched items' statuses, so a stale copy of the database (the API
+ahead of it) is an error too instead of a wait that never ends.
 Every way the DB can be unusable (missing, locked, not InvokeAI's, another server's) raises
 :class:`MonitorError`, which ``AutoMonitor`` answers by falling back to the API.
 """
@@ -28,6 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from invokekit.api._items import status_stage
 from invokekit.errors import MonitorError
 from invokekit.monitors._api import MAX_IDS_PER_REQUEST, _raise_missing, queue_of
 from invokekit.monitors._base import StatusUpdate
@@ -84,7 +87,8 @@ class DbMonitor(TrackedMonitor):
         self._json_ids = True  # one bound JSON array for any number of ids (SQLite's json_each)
         self._columns: tuple[str, ...] = REQUIRED_COLUMNS
         self._session = False  # whether rows have the session (a finished item's outputs)
-        self.connect().close()  # fail now, with a clear message, rather than mid-wait
+        # fail now, with a clear message, rather than mid-wait (a check that leaves no files beside it)
+        open_queue_db(self.db_path, check_only=True)[0].close()
 
     def _error(self, message: str) -> MonitorError:
         return db_error(message, self.db_path)
@@ -195,7 +199,7 @@ class DbMonitor(TrackedMonitor):
                 return
             deadline.check(tracker)
             if self.transport is not None and time.perf_counter() >= next_heartbeat:
-                self._heartbeat()
+                self._heartbeat(conn, tracker.pending())
                 next_heartbeat = time.perf_counter() + self.heartbeat
             if locked_since is not None or missing_since is not None:
                 time.sleep(deadline.remaining(backoff.next(changed)))  # waiting it out: read again each time
@@ -253,8 +257,25 @@ class DbMonitor(TrackedMonitor):
         shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
         raise self._error(f"queue item(s) {shown} are not in the database, {where}")
 
-    def _heartbeat(self) -> None:
-        """Raise the transport's ``ServerUnavailable`` when the server is gone."""
+    def _heartbeat(self, conn: sqlite3.Connection, pending: Sequence[int]) -> None:
+        """Raise the transport's ``ServerUnavailable`` when the server is gone, and
+        :class:`MonitorError` when the database is stale (AutoMonitor then falls back)."""
         assert self.transport is not None
-        self.http_requests += 1
-        queue_of(self.transport, self.queue_id).status()
+        if not pending:
+            self.http_requests += 1
+            queue_of(self.transport, self.queue_id).status()
+            return
+        api = self._api_summaries(pending)
+        # read after the API's answer, which the server took from the database it writes: a
+        # database that is behind it now is not the one the server writes (a copy, a stale mount)
+        try:
+            in_db = {u.item_id: u.status for u in self.read(conn, pending)}
+        except sqlite3.Error:
+            return  # a locked or broken database is the status read's to report
+        for item_id, row in api.items():
+            status = str(row.get("status"))
+            if item_id in in_db and status_stage(status) > status_stage(in_db[item_id]):
+                raise self._error(
+                    f"the database is stale: queue item {item_id} is {status} on the server at "
+                    f"{self.transport.base_url} but {in_db[item_id]} in the database (a copy, or not the file "
+                    "that server writes)")

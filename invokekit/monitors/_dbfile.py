@@ -1,12 +1,16 @@
 """Opening InvokeAI's ``invokeai.db`` read-only, and proving which server it belongs to.
 
 The connection is opened ``mode=ro`` (SQLite refuses every write) *and* set ``PRAGMA query_only``:
-invokekit never changes the server's database. A database file proves nothing about which server
-it belongs to (a copied root, a stale install, another sandbox), so before one is trusted
-:func:`prove_database` compares it with the server's API: the queue counts the server reports are
-computed from this very table, so the same database gives the same counts, and the newest item's
-batch id (a random UUID) must be the same on both sides. Reads are taken before and after the API's
-answer; a queue that changed in between is compared again.
+invokekit never changes the server's database, nor leaves files beside it when it only looks (a
+proof, a check: without a ``-wal`` file, i.e. no server has it open, it is opened ``immutable``,
+so no ``-wal``/``-shm`` is created; a watch needs a live server, which has its ``-wal``).
+
+A database file proves nothing about which server it belongs to (a copied root, a stale install,
+another sandbox), so before one is trusted :func:`prove_database` compares it with the server's API:
+the queue counts the server reports are computed from this very table, so the same database gives
+the same counts, and the newest item's batch id (a random UUID) must be the same on both sides.
+Reads are taken before and after the API's answer; a queue that changed in between is compared
+again.
 """
 
 from __future__ import annotations
@@ -49,8 +53,26 @@ def db_error(message: str, path: str | Path) -> MonitorError:
     return MonitorError(f"{message} (database {str(path)!r})", backend="db")
 
 
-def open_queue_db(path: str | Path) -> tuple[WatchConnection, tuple[str, ...], bool]:
+def wal_path(path: Path) -> Path:
+    """The write-ahead log beside a WAL-mode database; it exists while the server has it open."""
+    return path.with_name(path.name + "-wal")
+
+
+def _in_wal_mode(path: Path) -> bool:
+    """The header says WAL (file format versions 2 at bytes 18-19); only then could -wal/-shm appear."""
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(20)
+    except OSError:
+        return False
+    return header[:16] == b"SQLite format 3\x00" and header[18:20] == b"\x02\x02"
+
+
+def open_queue_db(path: str | Path, *, check_only: bool = False) -> tuple[WatchConnection, tuple[str, ...], bool]:
     """Open ``path`` read-only and query-only and check its ``session_queue`` table.
+
+    ``check_only``: for one look (a proof, a check before watching), not for watching commits; a
+    WAL database no server has open (no ``-wal``) is then opened ``immutable``, leaving no files.
 
     Returns the connection (the caller closes it), the columns to read, and whether SQLite has
     ``json_each`` (one bound JSON array for any number of ids). Raises :class:`MonitorError` saying
@@ -60,6 +82,10 @@ def open_queue_db(path: str | Path) -> tuple[WatchConnection, tuple[str, ...], b
     if not path.is_file():
         raise db_error("the database file does not exist", path)
     uri = f"{path.resolve().as_uri()}?mode=ro"
+    if check_only and _in_wal_mode(path) and not wal_path(path).exists():
+        # the server closed it cleanly (or it is a copy): a plain read-only open of a WAL database
+        # would create -wal/-shm files in the server's folder; for a look at it, read it as it is
+        uri += "&immutable=1"
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=0.2, check_same_thread=False, factory=WatchConnection)
     except sqlite3.Error as exc:
@@ -154,7 +180,7 @@ def prove_database(
     answer; every problem with the file is a ``refused`` proof.
     """
     try:
-        conn, _, _ = open_queue_db(path)
+        conn, _, _ = open_queue_db(path, check_only=True)
     except MonitorError as exc:  # the reason without the "db monitor:" and "(database ...)" around it
         return Proof("refused", str(exc).removeprefix("db monitor: ").removesuffix(f" (database {str(path)!r})"))
     try:

@@ -28,6 +28,10 @@ _CHUNK = 256 * 1024
 
 
 
+#: the longest file name (in bytes) common file systems take (ext4, xfs, btrfs, APFS, NTFS ~255)
+MAX_NAME_BYTES = 255
+
+
 def check_image_name(name: str) -> str:
     """Refuse image names that could leave the output folder or confuse the file system."""
     bad = (
@@ -44,6 +48,9 @@ def check_image_name(name: str) -> str:
     )
     if bad:
         raise DownloadError("refusing an image name that could escape the output folder", image_name=repr(name))
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        raise DownloadError(f"refusing an image name longer than {MAX_NAME_BYTES} bytes (no file system takes it)",
+                            image_name=name[:40] + "...")
     return name
 
 
@@ -141,7 +148,12 @@ def download_image(
     name = check_image_name(image_name)
     target_name = check_image_name(filename) if filename is not None else name
     folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where the folder should be, a read-only or full disk
+        what = "is a file, not a folder" if folder.is_file() or isinstance(exc, FileExistsError) else exc.strerror
+        raise DownloadError(f"cannot use the output folder {str(folder)!r}: {what}", image_name=name,
+                            path=folder) from None
     target = folder / target_name
     width, height = size if size is not None else (None, None)
     if width is None or height is None:
@@ -152,7 +164,11 @@ def download_image(
         width, height = dto.get("width"), dto.get("height")
     data = _fetch_bytes(transport, name, timeout)
     width, height = _verify(data, name, width, height)
-    _place(data, target, name)
+    try:
+        _place(data, target, name)
+    except OSError as exc:  # read-only, full, not allowed: nothing half-written stays (see _place)
+        raise DownloadError(f"cannot write it into {str(folder)!r}: {exc.strerror or exc}", image_name=name,
+                            path=target) from None
     return target, width, height
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -50,6 +50,7 @@ class Sandbox:
         requirements: Sequence[str] = REQUIREMENTS,
         start_timeout: float = 120.0,
         progress: StatusCallback | None = print_status,
+        settings: Mapping[str, str | int | float | bool] | None = None,
     ) -> None:
         name = name or os.environ.get("INVOKEKIT_SANDBOX") or "default"
         if not name or "/" in name or name.startswith("."):
@@ -60,6 +61,9 @@ class Sandbox:
         self.layout = Layout(cache.absolute())  # absolute: the root path identifies our server process
         self.requirements = tuple(requirements)
         self.start_timeout = start_timeout
+        #: InvokeAI settings written to its invokeai.yaml when this object starts the server (a
+        #: running server is reused as it is); they stay in the file for later starts
+        self.settings = dict(settings or {})
         self._status = progress
         self._state: dict[str, Any] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -234,7 +238,7 @@ class Sandbox:
         self.ensure_installed()
         root = self.root
         port = self._choose_port()
-        _server.write_config(root, port)
+        _server.write_config(root, port, self.settings)
         log_path = self.log_path
         offset = log_path.stat().st_size if log_path.exists() else 0
         began = time.monotonic()

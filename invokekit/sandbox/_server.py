@@ -9,12 +9,14 @@ from its "Invoke running on" log line rather than assumed.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from invokekit import _procfs
@@ -46,15 +48,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(root: Path, port: int) -> Path:
-    """Write ``root/invokeai.yaml`` with host, port, cpu and float32, keeping any other lines in it."""
+def write_config(root: Path, port: int, settings: Mapping[str, str | int | float | bool] | None = None) -> Path:
+    """Write ``root/invokeai.yaml`` with host, port, cpu and float32 and ``settings`` (other
+    top-level InvokeAI settings, e.g. ``{"max_queue_size": 4}``), keeping any other lines in it."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / "invokeai.yaml"
+    settings = dict(settings or {})
     kept: list[str] = []
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
             key = line.split(":", 1)[0].strip()
-            if key not in _OWNED_KEYS:
+            if key not in _OWNED_KEYS and key not in settings:
                 kept.append(line)
     else:
         kept = [
@@ -64,6 +68,7 @@ def write_config(root: Path, port: int) -> Path:
             "# Put user settings here - see https://invoke.ai/configuration/invokeai-yaml/:",
         ]
     owned = [f"host: {HOST}", f"port: {port}", "device: cpu", "precision: float32"]
+    owned += [f"{key}: {json.dumps(value)}" for key, value in settings.items()]  # JSON scalars are YAML
     return write_text_atomic(path, "\n".join([*kept, *owned]) + "\n")
 
 

@@ -62,6 +62,35 @@ def api_kind(data: Any) -> Literal["body", "batch", "graph"] | None:
     return None
 
 
+def shape_problem(body: Mapping[str, Any]) -> tuple[str | None, str] | None:
+    """What is wrong with the shape of a batch ``body`` (``(node id or None, message)``), or None.
+
+    Everything after loading reads nodes, edges and data by these keys: a wrong shape is found
+    here, once, so it is an error naming the node or edge, never a ``KeyError`` later on."""
+    graph = body["graph"]
+    nodes, edges, data = graph.get("nodes"), graph.get("edges", []), body.get("data") or []
+    if not isinstance(nodes, Mapping):
+        return None, "the graph's 'nodes' must be an object of node id -> node"
+    for node_id, node in nodes.items():
+        if not isinstance(node, Mapping) or not isinstance(node.get("type"), str):
+            return str(node_id), "a node must be an object with a 'type' (a string)"
+    if not isinstance(edges, list):
+        return None, "the graph's 'edges' must be a list"
+    for index, edge in enumerate(edges):
+        ends = [edge.get(k) if isinstance(edge, Mapping) else None for k in ("source", "destination")]
+        if not all(isinstance(e, Mapping) and isinstance(e.get("node_id"), str) and isinstance(e.get("field"), str)
+                   for e in ends):
+            return None, f"edge {index} must be {{'source': {{'node_id', 'field'}}, 'destination': {{...}}}}"
+    if not isinstance(data, list) or not all(isinstance(inner, list) for inner in data):
+        return None, "the batch's 'data' must be a list of lists"
+    for inner in data:
+        for entry in inner:
+            if not (isinstance(entry, Mapping) and isinstance(entry.get("node_path"), str)
+                    and isinstance(entry.get("field_name"), str) and isinstance(entry.get("items"), list)):
+                return None, "each batch 'data' entry must be {'node_path', 'field_name', 'items': [...]}"
+    return None
+
+
 def editor_labels(workflow: Mapping[str, Any] | None) -> dict[str, str]:
     """Node labels from an editor workflow embedded in a batch (empty when there is none)."""
     labels: dict[str, str] = {}
@@ -72,4 +101,5 @@ def editor_labels(workflow: Mapping[str, Any] | None) -> dict[str, str]:
     return labels
 
 
-__all__ = ["ApiGraph", "BatchDatum", "Edge", "EdgeEnd", "api_kind", "datum", "editor_labels", "graph_output_nodes"]
+__all__ = ["ApiGraph", "BatchDatum", "Edge", "EdgeEnd", "api_kind", "datum", "editor_labels", "graph_output_nodes",
+           "shape_problem"]

@@ -24,6 +24,7 @@ from invokekit.errors import ParameterError, PreflightError, Problem, WorkflowEr
 from invokekit.workflow._api_json import ApiGraph, BatchDatum, Edge, datum, graph_output_nodes
 from invokekit.workflow._context import ServerContext
 from invokekit.workflow._preflight import preflight_graph
+from invokekit.workflow._storable import value_problem as storable_problem
 
 if TYPE_CHECKING:
     from invokekit.workflow._workflow import Workflow
@@ -131,8 +132,15 @@ class Batch:
         """
         for key, value in {**(values or {}), **kw}.items():
             node_id, field = self._place(key)
+            self._check_storable(node_id, field, value)
             self.graph["nodes"][node_id][field] = copy.deepcopy(value)
         return self
+
+    def _check_storable(self, node_id: str, field: str, value: Any) -> None:
+        problem = storable_problem(value)
+        if problem:
+            raise ParameterError(problem, file=self.file, node_id=node_id, node_label=self.labels.get(node_id),
+                                 field=field)
 
     def value_from_text(self, key: str, text: str) -> Any:
         """A command line's text as a value: JSON where it parses (``3``, ``true``, ``{...}``), else the text."""
@@ -150,6 +158,7 @@ class Batch:
         node_id, field = self._place(key)
         if isinstance(values, str | bytes) or not isinstance(values, Sequence) or not values:
             raise ParameterError(f"sweep {key!r} needs a non-empty list of values", file=self.file, field=str(key))
+        self._check_storable(node_id, field, list(values))
         self._body.setdefault("data", []).append([datum(node_id, field, copy.deepcopy(list(values)))])
         return self
 

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from invokekit.errors import ParameterError, WorkflowError
 from invokekit.media._fields import media_sweep
-from invokekit.workflow._api_json import BatchDatum, api_kind, datum, editor_labels
+from invokekit.workflow._api_json import BatchDatum, api_kind, datum, editor_labels, shape_problem
 from invokekit.workflow._batch import Batch
 from invokekit.workflow._context import ServerContext
 from invokekit.workflow._convert import Converter, check_batch_sizes, embedded_workflow
+from invokekit.workflow._load import too_deep
 from invokekit.workflow._nodes import Place, is_invocation, node_title
 from invokekit.workflow._params import resolve_name
 from invokekit.workflow._values import check_schema
@@ -139,6 +140,10 @@ def _from_api_json(source: Mapping[str, Any], file: str | None) -> Batch:
     body = source["batch"] if kind == "body" else source if kind == "batch" else {"graph": source}
     if not isinstance(body.get("graph"), Mapping):
         raise WorkflowError("the enqueue request's batch holds no graph", file=file)
+    too_deep(body, file)
+    wrong = shape_problem(body)
+    if wrong is not None:
+        raise WorkflowError(wrong[1], file=file, node_id=wrong[0])
     batch = Batch(body["graph"], data=body.get("data") or (), file=file, labels=editor_labels(body.get("workflow")))
     extra = {k: v for k, v in body.items() if k not in ("graph", "data", "batch_id")}
     batch._body.update(copy.deepcopy(extra))  # runs, origin, destination, workflow, and what else it holds

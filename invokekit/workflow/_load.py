@@ -10,12 +10,14 @@ server's node templates (:mod:`invokekit.workflow._edges`), as InvokeAI's UI dec
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from invokekit.errors import WorkflowError
 from invokekit.workflow._migrate import READ_VERSIONS, schema_version
 from invokekit.workflow._nodes import node_title
+from invokekit.workflow._storable import MAX_DEPTH
 
 SUPPORTED_VERSIONS = READ_VERSIONS
 NODE_KINDS = frozenset({"invocation", "notes", "connector", "current_image"})
@@ -40,16 +42,44 @@ def read_source(source: str | Path | bytes | dict[str, Any]) -> tuple[dict[str, 
     return _parse(text, str(path)), str(path)
 
 
+def looks_like_path(source: str | Path) -> bool:
+    """A path object, or text with a path separator or a ``.json`` ending: meant as a file, not as
+    a library id or name (so a mistyped path is "no such workflow file", not a library lookup)."""
+    if not isinstance(source, str):
+        return True
+    return "/" in source or os.sep in source or source.lower().endswith(".json")
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (InvokeAI cannot take it)")
+
+
 def _parse(text: str, file: str | None) -> dict[str, Any]:
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise WorkflowError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", file=file) from None
     except RecursionError:
         raise WorkflowError("invalid JSON: nested too deeply", file=file) from None
+    except ValueError as exc:
+        raise WorkflowError(f"invalid JSON: {exc}", file=file) from None
+    too_deep(data, file)
     if not isinstance(data, dict):
         raise WorkflowError(f"a workflow is a JSON object, this file holds a {type(data).__name__}", file=file)
     return data
+
+
+def too_deep(data: Any, file: str | None) -> None:
+    """Raise when ``data`` nests deeper than :data:`MAX_DEPTH` (later stages copy and walk it)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise WorkflowError(f"invalid JSON: nested deeper than {MAX_DEPTH} levels", file=file)
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
 
 
 def validate(raw: dict[str, Any], file: str | None) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from invokekit.errors import Problem, WorkflowError
 from invokekit.workflow._context import ServerContext
 from invokekit.workflow._nodes import EXTRA_INPUT_NODE_TYPES, RESERVED_FIELDS
+from invokekit.workflow._storable import value_problem as storable_problem
 from invokekit.workflow._values import check_schema
 
 
@@ -58,6 +59,10 @@ def preflight_graph(graph: dict[str, Any], context: ServerContext, labels: dict[
         open_ended = template.get("additionalProperties") is True or node_type in EXTRA_INPUT_NODE_TYPES
         for field, value in node.items():
             if field in ("id", "type"):
+                continue
+            unstorable = storable_problem(value)
+            if unstorable:
+                add(node_id, field, unstorable)
                 continue
             prop = props.get(field)
             if prop is None:
@@ -111,13 +116,17 @@ def _check_batch_entry(entry: dict[str, Any], graph: dict[str, Any], context: Se
     if node is None:
         add(entry["node_path"], entry["field_name"], "batch data targets a node that is not in the graph")
         return
+    unstorable = storable_problem(entry["items"])
+    if unstorable:
+        add(entry["node_path"], entry["field_name"], f"batch data {unstorable}")
+        return
     prop = context.input_schema(node.get("type", ""), entry["field_name"])
     if prop is None:
         if context.template(node.get("type", "")) is not None:
             add(entry["node_path"], entry["field_name"], "batch data targets an input this node does not have")
         return
     for item in entry["items"]:
-        problem = check_schema(item, prop, context)
+        problem = storable_problem(item) or check_schema(item, prop, context)
         if problem:
             add(entry["node_path"], entry["field_name"], f"batch item {item!r}: {problem}")
             return

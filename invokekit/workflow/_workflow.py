@@ -19,11 +19,12 @@ from invokekit.workflow._aliases import ALIAS_MODEL_TYPE, EdgeIndex, alias_place
 from invokekit.workflow._build import build_batch, check_schema_value, convert_graph
 from invokekit.workflow._context import ServerContext
 from invokekit.workflow._display import workflow_html
-from invokekit.workflow._load import read_source
+from invokekit.workflow._load import looks_like_path, read_source
 from invokekit.workflow._loading import LoadReport, check_against_server, load_workflow
 from invokekit.workflow._nodes import Place, is_executable, node_title
 from invokekit.workflow._params import Parameter, list_parameters, resolve_name
 from invokekit.workflow._resolve import is_model_field
+from invokekit.workflow._storable import value_problem as storable_problem
 from invokekit.workflow._values import check_like_current
 
 if TYPE_CHECKING:  # the client package imports this one
@@ -62,7 +63,15 @@ class Workflow:
 
         The client's :class:`ServerContext` becomes the workflow's :attr:`context`.
         """
-        record = client.workflows.get(id_or_name)
+        try:
+            record = client.workflows.get(id_or_name)
+        except ParameterError:
+            if looks_like_path(id_or_name):  # a mistyped path, not a library name: say so
+                folder = Path(id_or_name).is_dir()
+                raise WorkflowError("is a folder, not a workflow file" if folder else
+                                    "no such workflow file (nor a library workflow of that name)",
+                                    file=id_or_name) from None
+            raise
         raw = record.get("workflow", record) if isinstance(record, dict) else record
         if not isinstance(raw, dict):
             raise WorkflowError(f"the library returned no workflow for {id_or_name!r}")
@@ -218,7 +227,8 @@ class Workflow:
             node = nodes[place.node_id]
             current = node["data"]["inputs"][place.field].get("value")
             model = alias in ALIAS_MODEL_TYPE or self._takes_model(node["data"]["type"], place.field, current)
-            problem = check_like_current(value, current, model=model, board=place.field == "board")
+            problem = storable_problem(value) or check_like_current(value, current, model=model,
+                                                                   board=place.field == "board")
             if problem:
                 raise ParameterError(f"{name}: {problem}", file=self.file, node_id=place.node_id,
                                      node_label=node_title(node), field=place.field)

@@ -264,3 +264,34 @@ def test_the_db_monitor_sees_every_final_status_and_reads_only_after_commits(ik_
     assert {i: u.status for i, u in final.items()} == jobs.expected()
     assert all(u.backend == "db" for u in final.values())
     assert 1 <= monitor.status_reads < monitor.checks  # most looks were a data_version only
+
+
+def _pending_snapshot(enqueue, transport: Transport, ik_server, path: Path, runs: int) -> list[int]:
+    """Items enqueued while the processor is paused, so the copy shows them pending; then it runs on."""
+    transport.put_json("/api/v1/queue/default/processor/pause")
+    try:
+        ids = enqueue(runs=runs)
+        copy_database(ik_server.db_path, path)
+    finally:
+        transport.put_json("/api/v1/queue/default/processor/resume")
+    return ids
+
+
+def test_a_stale_copy_of_the_database_is_an_error_not_a_wait_forever(tmp_path, ik_server, enqueue):
+    """The copy keeps the items pending while the server completes them: the heartbeat compares the
+    two and gives up on the database (issue 16, point 5)."""
+    transport = Transport(ik_server.url, timeout=10.0)
+    try:
+        ids = _pending_snapshot(enqueue, transport, ik_server, tmp_path / "stale.db", runs=2)
+        with DbMonitor(tmp_path / "stale.db", transport, heartbeat=0.3) as monitor, \
+                pytest.raises(MonitorError, match=r"the database is stale: queue item \d+ is \w+ on the server"):
+            monitor.watch(ids, timeout=30)
+        # through auto: a warning and the API finishes the same watch
+        ids = _pending_snapshot(enqueue, transport, ik_server, tmp_path / "stale2.db", runs=2)
+        monitor = AutoMonitor(transport, db_path=tmp_path / "stale2.db", order=("db", "api"))
+        with pytest.warns(MonitorFallbackWarning, match="stale.*falling back to the api"):
+            final = monitor.watch(ids, timeout=60)
+        assert monitor.used == ["db", "api"]
+        assert {u.status for u in final.values()} == {"completed"}
+    finally:
+        transport.close()

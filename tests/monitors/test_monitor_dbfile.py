@@ -81,3 +81,24 @@ def test_files_that_are_not_an_invokeai_database_are_refused(queue: Queue, tmp_p
     assert reasons["missing.db"].reason == "the database file does not exist"
     assert "cannot read it" in reasons["notes.txt"].reason
     assert "no session_queue table" in reasons["other.db"].reason
+
+
+def test_a_database_no_server_has_open_gets_no_files_beside_it(ik_server, queue: Queue, jobs, tmp_path: Path) -> None:
+    # a database closed cleanly (as a stopped server leaves it, or a copy): no -wal, no -shm. A
+    # read-only reader must not create them: the folder may be another user's (issue 16, point 13)
+    from invokekit.monitors._db import DbMonitor
+    from invokekit.monitors._dbfile import open_queue_db
+
+    _idle_status(queue)
+    copy = copy_database(ik_server.db_path, tmp_path / "invokeai.db")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["invokeai.db"]
+    conn, _, _ = open_queue_db(copy, check_only=True)
+    try:
+        assert conn.execute("SELECT count(*) FROM session_queue").fetchone()[0] > 0
+    finally:
+        conn.close()
+    prove_database(copy, queue)
+    DbMonitor(copy)  # checked before any watch
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["invokeai.db"]
+    # the live server's database (open, so with its -wal) is still read as it changes
+    assert prove_database(ik_server.db_path, queue).usable
