@@ -29,6 +29,7 @@ def test_there_are_documentation_notebooks() -> None:
         "02_interactive_generation.ipynb",
         "03_monitors.ipynb",
         "04_sweep_grid.ipynb",
+        "05_prompts_presets.ipynb",
     } <= names
 
 
