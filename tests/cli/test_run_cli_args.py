@@ -52,7 +52,7 @@ def test_a_run_failure_exits_1_and_bad_input_2(tmp_path, capsys) -> None:
     assert main(["run", str(broken), "--url", "http://127.0.0.1:1"]) == 2  # refused before anything is sent
     assert "broken.json" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:  # argparse's own usage errors
-        main(["run"])
+        main(["run", "wf.json", "--runs", "many"])
     assert info.value.code == 2
 
 
