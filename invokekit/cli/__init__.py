@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from invokekit.errors import GraphError, InvokekitError, MonitorUnavailable, ParameterError, WorkflowError
 
 # subcommand modules, in the order shown by --help; a module that is not there yet is skipped
-_COMMANDS = ("_sandbox", "_workflow", "_load_report", "_run", "_bench")
+_COMMANDS = ("_sandbox", "_workflow", "_load_report", "_run", "_preset", "_bench")
 
 #: exit statuses: a run that failed (1) is worth retrying later; bad input (2) is not
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

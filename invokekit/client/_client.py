@@ -6,7 +6,7 @@ import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from invokekit.api import (
     DEFAULT_URL,
@@ -32,7 +32,7 @@ from invokekit.results import Journal, Timings, read_journal
 if TYPE_CHECKING:  # imported when used: converting workflows is not needed to watch or download
     from concurrent.futures import ThreadPoolExecutor
 
-    from invokekit.client._prepare import Source
+    from invokekit.client._prepare import ExploreOptions, Source
     from invokekit.monitors import EventHub
     from invokekit.sandbox import Sandbox
     from invokekit.workflow import Batch, ServerContext, Workflow
@@ -185,6 +185,12 @@ class Client(DatabaseMethods):
 
     # --- jobs -------------------------------------------------------------------------------------
 
+    def workflow_from_image(self, path: str | os.PathLike[str]) -> Workflow | Batch:
+        """The workflow (else the graph) embedded in an image InvokeAI made, with the values that made it."""
+        from invokekit.client._prepare import load_image_source
+
+        return load_image_source(self, path)
+
     def load(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> Workflow | Batch:
         """What ``source`` holds: a workflow (file, dict, or library id/name) as a :class:`Workflow`;
         an API graph, a batch or an enqueue request body (a JSON file or a dict) as a :class:`Batch`."""
@@ -196,25 +202,26 @@ class Client(DatabaseMethods):
         self,
         source: Source,
         runs: int = 1,
-        sweep: Mapping[str, Sequence[Any]] | None = None,
+        sweep: Mapping[str, Sequence[Any] | str] | None = None,
         board: str | None = None,
         *,
         sets: Mapping[str, Any] | None = None,
         text: bool = False,
         check: bool | None = None,
         timings: Timings | None = None,
+        **explore: Unpack[ExploreOptions],
     ) -> Batch:
         """The :class:`Batch` :meth:`submit` would send, checked, without sending it."""
         from invokekit.client._prepare import prepare_batch
 
         return prepare_batch(self, source, runs=runs, sweep=sweep, board=board, sets=sets, text=text, check=check,
-                             timings=timings)
+                             timings=timings, **explore)
 
     def submit(
         self,
         source: Source,
         runs: int = 1,
-        sweep: Mapping[str, Sequence[Any]] | None = None,
+        sweep: Mapping[str, Sequence[Any] | str] | None = None,
         board: str | None = None,
         queue_id: str = "default",
         prepend: bool = False,
@@ -224,6 +231,8 @@ class Client(DatabaseMethods):
         text: bool = False,
         check: bool | None = None,
         timings: Timings | None = None,
+        name: str | None = None,
+        **explore: Unpack[ExploreOptions],
     ) -> Job:
         """Enqueue a workflow, a :class:`Batch`, an API graph or batch dict, as ONE batch, exactly once.
 
@@ -232,26 +241,36 @@ class Client(DatabaseMethods):
         workflow, ``"node_id.field"`` otherwise); with ``text=True`` the values of ``sets`` and
         ``sweep`` are command-line text, typed by the field they go to. ``sweep`` maps names to
         value lists; the server expands them (a product over names), so N variants are still one
-        request. ``board`` (a name or an id) is looked up on the server once.
+        request; a value list may be sweep text (``"1-10 [5]"``, ``"@prompts.txt"``, ``"S/R:cat,dog"``).
+        ``board`` (a name or an id) is looked up on the server once. ``zipped``, ``dynamic_prompts``,
+        ``metadata``, ``style_preset``: see :class:`~invokekit.client._prepare.ExploreOptions`.
 
         Nothing is sent when the server would refuse the batch: a workflow is pre-flighted against
         the server's schema and models (:class:`PreflightError` listing every problem) unless
         ``check=False``; ``check=True`` pre-flights an API graph or batch too (else the server's own
         validation answers for it, as :class:`GraphRejected`). ``journal`` (a path or
         :class:`Journal`) records the submission before the POST, so a crashed process can be
-        resumed. ``timings`` continues an existing :class:`Timings`.
+        resumed. ``timings`` continues an existing :class:`Timings`. ``name``: the file name
+        template of :meth:`Job.download` (``"{seed}-{cfg_scale}-{node}"``).
         """
         timings = timings or Timings()
         log = journal if isinstance(journal, Journal) or journal is None else Journal(journal)
-        batch = self.prepare(source, runs, sweep, board, sets=sets, text=text, check=check, timings=timings)
+        batch = self.prepare(source, runs, sweep, board, sets=sets, text=text, check=check, timings=timings, **explore)
         from invokekit.media import planned_inputs, upload_media
 
         uploads = upload_media(self, batch, timings=timings)  # local images and videos, once per content
         batch_id = str(uuid.uuid4())
         output_nodes = batch.output_nodes
         labels = {n: batch.labels[n] for n in output_nodes if n in batch.labels}
+        from invokekit.explore._names import check_template
+        from invokekit.results._values import plan_values, set_values
+
+        places, values = batch.value_places, set_values(batch.graph, batch.value_places, skip=batch.swept)
+        if name is not None:
+            check_template(name, places)  # a file name template that cannot be filled is refused now
         if log is not None:
-            log.submitted(batch_id, url=self.url, queue_id=queue_id, output_nodes=output_nodes, labels=labels)
+            log.submitted(batch_id, url=self.url, queue_id=queue_id, output_nodes=output_nodes, labels=labels,
+                          places=places, values=values, swept=batch.swept)
         with timings.stage("submit"):
             try:
                 item_ids, recovered = enqueue_once(
@@ -264,20 +283,15 @@ class Client(DatabaseMethods):
                 if isinstance(exc, GraphRejected) and batch.labels:
                     raise with_labels(exc, batch.labels) from exc
                 raise
+        planned = plan_values(batch.data, places, values, batch.runs)  # item ids ascend in enqueue order
+        item_values = dict(zip(item_ids, planned, strict=True)) if len(planned) == len(item_ids) else {}
         if log is not None:
             log.enqueued(batch_id, item_ids, recovered=recovered)
-        return Job(
-            self,
-            batch_id=batch_id,
-            item_ids=item_ids,
-            queue_id=queue_id,
-            output_nodes=output_nodes,
-            labels=labels,
-            timings=timings,
-            journal=log,
-            uploads=uploads,
-            inputs=planned_inputs(batch, item_ids, uploads),
-        )
+            log.item_values(batch_id, item_values)
+        return Job(self, batch_id=batch_id, item_ids=item_ids, queue_id=queue_id, output_nodes=output_nodes,
+                   labels=labels, timings=timings, journal=log, places=places, values=values, swept=batch.swept,
+                   name=name, item_values=item_values, uploads=uploads,
+                   inputs=planned_inputs(batch, item_ids, uploads))
 
     def job(
         self,
@@ -326,6 +340,8 @@ class Client(DatabaseMethods):
                 labels=entry.labels,
                 journal=log,
             )
+            job.places, job.values, job.swept = entry.places, entry.values, entry.swept  # type: ignore[assignment]
+            job.item_values = dict(entry.item_values)
             if not job.item_ids:
                 continue
             if entry.item_ids is None:

@@ -7,14 +7,16 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from invokekit.api._items import CANCELED, FAILED, QueueItem
+from invokekit.client._saving import ResultFiles
 from invokekit.errors import JobCanceled, JobFailed
 from invokekit.results import ImageRef, ItemResult, Timings, download_result
 
 if TYPE_CHECKING:  # the monitors are imported on the first wait: building a client stays cheap
     from invokekit.client._client import Client
+    from invokekit.explore import Grid
     from invokekit.media import LocalMedia
     from invokekit.monitors import Monitor, StatusUpdate, UpdateCallback
     from invokekit.results import Journal
@@ -41,6 +43,11 @@ class Job:
         labels: dict[str, str] | None = None,
         timings: Timings | None = None,
         journal: Journal | None = None,
+        places: Mapping[str, Sequence[Sequence[str]]] | None = None,
+        values: Mapping[str, Any] | None = None,
+        swept: Sequence[str] = (),
+        name: str | None = None,
+        item_values: Mapping[int, Mapping[str, Any]] | None = None,
         uploads: Mapping[str, LocalMedia] | None = None,
         inputs: Mapping[int, dict[str, str]] | None = None,
     ) -> None:
@@ -61,6 +68,19 @@ class Job:
         self.uploads: dict[str, LocalMedia] = dict(uploads or {})
         #: item id -> ``{"node_id.field": local source}``: the local inputs each item runs on
         self.inputs: dict[int, dict[str, str]] = dict(inputs or {})
+        #: friendly name -> the ``(node_id, field)`` inputs it went to; the values set (not swept)
+        self.places: dict[str, list[tuple[str, str]]] = {
+            k: [(str(n), str(f)) for n, f in v] for k, v in (places or {}).items()}
+        self.values: dict[str, Any] = dict(values or {})
+        #: the swept names, in order (the default file name and grids show them)
+        self.swept: list[str] = list(swept)
+        #: each item's values by friendly name (``ItemResult.values``)
+        self.item_values: dict[int, dict[str, Any]] = {int(k): dict(v) for k, v in (item_values or {}).items()}
+        #: the file name template of downloads (``"{seed}-{node}"``; None: readable default)
+        self.name: str | None = name
+        #: write a ``<file>.json`` sidecar next to each downloaded image
+        self.sidecars: bool = True
+        self.files = ResultFiles(self)
 
     def __repr__(self) -> str:
         return f"Job(batch_id={self.batch_id!r}, item_ids={self.item_ids}, queue_id={self.queue_id!r})"
@@ -218,10 +238,17 @@ class Job:
 
     # --- results ------------------------------------------------------------------------------
 
-    def download(self, out_dir: str | os.PathLike[str], *, monitor: str | Monitor = "auto") -> list[Path]:
+    def download(self, out_dir: str | os.PathLike[str], *, monitor: str | Monitor = "auto",
+                 name: str | None = None) -> list[Path]:
         """Download the output images (and videos) of every completed item into ``out_dir`` (waits first).
 
-        The items' downloads run side by side on the client's pool; the paths come in item order."""
+        The items' downloads run side by side on the client's pool; the paths come in item order.
+        Files are named by ``name`` (a template of the item's values, ``"{seed}-{cfg_scale}-{node}"``,
+        kept as :attr:`name`; default ``<item_id>-<node>-<swept values>``), never overwriting a file
+        already there, and each gets a ``<file>.json`` sidecar (values, ids, server version, models,
+        timings) unless :attr:`sidecars` is false."""
+        if name is not None:
+            self.name = name
         results = self.results if self.results is not None else self.wait(monitor=monitor)
         with self.timings.stage("download"):
             done = list(self.client.downloads.map(lambda r: self._download_one(r, out_dir), results))
@@ -229,14 +256,21 @@ class Job:
             self.journal.downloads_done(self.batch_id, out_dir)
         return [path for paths in done for path in paths]
 
+    def values_of(self, item_id: int) -> dict[str, Any]:
+        """The values that made item ``item_id`` (by friendly name; the set ones when not known)."""
+        return dict(self.item_values.get(int(item_id), self.values))
+
     def _download_one(self, result: ItemResult, out_dir: str | os.PathLike[str]) -> list[Path]:
         journal = self.journal
 
         def record(item: ItemResult, ref: ImageRef) -> None:
+            if self.sidecars:
+                self.files.write_sidecar(item, ref)
             if journal is not None:
                 journal.downloaded(self.batch_id, item.item_id, ref.image_name, ref.path)
 
-        paths = download_result(self.client.transport, result, out_dir, on_file=record)
+        paths = download_result(self.client.transport, result, out_dir, on_file=record,
+                                filename=lambda item, ref: self.files.file_name(out_dir, item, ref))
         if result.videos:  # and the videos its output nodes made (checked, atomic, like images)
             from invokekit.media import download_video
 
@@ -244,6 +278,15 @@ class Job:
                 result.videos[i] = replace(video, path=str(download_video(self.client.videos, video, out_dir)))
                 paths.append(Path(str(result.videos[i].path)))
         return paths
+
+    def grid(self, x: str | None = None, y: str | None = None, z: str | None = None, *,
+             title: str | None = None, cell_size: int | tuple[int, int] | None = None) -> Grid:
+        """The results as an X/Y/Z grid, one page per ``z`` value, legends on both axes, failed
+        cells marked (shown inline in Jupyter; ``.save("grid.png")``). Axes: the values' names,
+        by default the swept ones (models outermost)."""
+        from invokekit.client._grid import job_grid
+
+        return job_grid(self, x, y, z, title=title, cell_size=cell_size)
 
     @property
     def images(self) -> list[ImageRef]:

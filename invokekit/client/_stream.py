@@ -42,7 +42,8 @@ def read_results(job: Job, item_ids: Sequence[int]) -> dict[int, ItemResult]:
     for start in range(0, len(ids), MAX_IDS):
         chunk = ids[start : start + MAX_IDS]
         for item in job.client.queue.items(chunk, job.queue_id):
-            found[int(item["item_id"])] = item_result(item, output_nodes=job.output_nodes, labels=job.labels)
+            found[int(item["item_id"])] = item_result(item, output_nodes=job.output_nodes, labels=job.labels,
+                                                      values=job.values_of(int(item["item_id"])))
         missing = [i for i in chunk if i not in found]
         if missing:
             raise JobError(
@@ -54,7 +55,7 @@ def read_results(job: Job, item_ids: Sequence[int]) -> dict[int, ItemResult]:
 def results_of(job: Job, updates: Sequence[StatusUpdate]) -> dict[int, ItemResult]:
     """Each finished update as a result: from its own outputs when it has them, else read once."""
     known = {
-        u.item_id: item_result(u, output_nodes=job.output_nodes, labels=job.labels)
+        u.item_id: item_result(u, output_nodes=job.output_nodes, labels=job.labels, values=job.values_of(u.item_id))
         for u in updates
         if u.outputs is not None
     }
@@ -138,7 +139,8 @@ def stream(
                 if value.outputs is None:
                     unread.append(value)
                 else:
-                    start(item_result(value, output_nodes=job.output_nodes, labels=job.labels))
+                    start(item_result(value, output_nodes=job.output_nodes, labels=job.labels,
+                                      values=job.values_of(value.item_id)))
             elif kind == "read":
                 reading = False
                 for result in value.values():

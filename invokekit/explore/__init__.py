@@ -12,7 +12,7 @@ These are the pure building blocks; the CLI (``--sweep``, ``--zip``, ``--name``,
 '7-l2i.png'
 """
 
-from invokekit.explore._dynamic import Expansion, expand_prompt, has_dynamic_syntax
+from invokekit.explore._dynamic import DynamicPrompts, Expansion, expand_prompt, has_dynamic_syntax
 from invokekit.explore._grid import Grid, make_grid, read_grid_info
 from invokekit.explore._grid_cells import GridCell, grid_axes
 from invokekit.explore._names import FileNamer, format_name, safe_file_name, unique_name
@@ -23,6 +23,7 @@ from invokekit.explore._sweep import Kind, kind_for_schema, parse_sweep
 from invokekit.explore._values import Value
 
 __all__ = [
+    "DynamicPrompts",
     "Expansion",
     "FileNamer",
     "Grid",

@@ -45,6 +45,16 @@ class Expansion:
     max_prompts: int
 
 
+@dataclass(frozen=True)
+class DynamicPrompts:
+    """How a submission expands dynamic prompts: ``random`` picks ``max_prompts`` prompts with the
+    generator seeded by ``seed`` (drawn when None), else every combination (up to ``max_prompts``)."""
+
+    random: bool = False
+    seed: int | None = None
+    max_prompts: int = 1000
+
+
 def dynamic_prompts_request(prompt: str, *, max_prompts: int = 1000, combinatorial: bool = True,
                             seed: int | None = None, field: str = "positive_prompt") -> DynamicPromptsBody:
     """The request body of the dynamic-prompts endpoint, checked."""
@@ -96,5 +106,5 @@ def expand_prompt(prompt: str, post: PostFunction, *, max_prompts: int = 1000, c
     return Expansion(prompts, bool(combinatorial), used_seed, max_prompts)
 
 
-__all__ = ["Expansion", "dynamic_prompts_request", "expand_prompt", "has_dynamic_syntax",
+__all__ = ["DynamicPrompts", "Expansion", "dynamic_prompts_request", "expand_prompt", "has_dynamic_syntax",
            "prompts_from_response"]

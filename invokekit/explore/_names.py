@@ -100,6 +100,20 @@ def format_name(
     return "".join(out)
 
 
+def check_template(template: str, names: Iterable[str]) -> None:
+    """Raise :class:`ParameterError` when ``template`` names a placeholder that is neither one of
+    ``names`` nor an extra (node, item_id, batch_id, index): checked before a batch is sent."""
+    available = {**dict.fromkeys(names, ""), **dict.fromkeys(EXTRA_NAMES, "")}
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ParameterError(f"file name template {template!r} is malformed ({exc}); "
+                             "write {{ and }} for literal braces", candidates=sorted(available)) from None
+    for _literal, field, _spec, _conversion in parts:
+        if field is not None:
+            _lookup(field, available, template)
+
+
 def _cut_bytes(text: str, max_bytes: int) -> str:
     data = text.encode("utf-8")
     return text if len(data) <= max_bytes else data[:max_bytes].decode("utf-8", errors="ignore")
@@ -214,4 +228,5 @@ class FileNamer:
         return name
 
 
-__all__ = ["EXTRA_NAMES", "FileNamer", "default_template", "format_name", "safe_file_name", "unique_name"]
+__all__ = ["EXTRA_NAMES", "FileNamer", "check_template", "default_template", "format_name", "safe_file_name",
+           "unique_name"]

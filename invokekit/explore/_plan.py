@@ -64,9 +64,10 @@ class SweepPlan:
     def batch_data(self, places: Callable[[str], Sequence[tuple[str, str]]]) -> list[list[dict[str, object]]]:
         """InvokeAI's batch ``data``: one inner list per group, one entry per ``(node_path, field_name)``
         that ``places(name)`` resolves each name to (an alias with several places stays zipped)."""
-        return [[{"node_path": node, "field_name": field, "items": list(values)}
-                 for name, values in group.items() for node, field in places(name)]
-                for group in self.groups]
+        from invokekit.workflow._api_json import datum  # the one builder of batch data entries
+
+        return [[dict(datum(node, field, list(values))) for name, values in group.items()
+                 for node, field in places(name)] for group in self.groups]
 
     def first_values(self) -> dict[str, Value]:
         """Each swept name's first value (what the graph itself is set to before batching)."""

@@ -192,15 +192,19 @@ def download_result(
     out_dir: str | os.PathLike[str],
     *,
     on_file: Callable[[ItemResult, ImageRef], None] | None = None,
+    filename: Callable[[ItemResult, ImageRef], str] | None = None,
 ) -> list[Path]:
     """Download the images of one item (none unless it completed); fill in each ``ImageRef.path``.
 
-    The size each output reported is checked against the bytes, so no image record is read."""
+    The size each output reported is checked against the bytes, so no image record is read.
+    ``filename`` names each file (default: the server's image name)."""
     if result.status != COMPLETED:
         return []
     paths = []
     for ref in result.images:
-        path, width, height = download_image(transport, ref.image_name, out_dir, size=(ref.width, ref.height))
+        target = filename(result, ref) if filename is not None else None
+        path, width, height = download_image(transport, ref.image_name, out_dir, size=(ref.width, ref.height),
+                                             filename=target)
         ref.path, ref.width, ref.height = path, width, height
         paths.append(path)
         if on_file is not None:

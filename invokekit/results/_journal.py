@@ -34,6 +34,11 @@ class JournalEntry:
     queue_id: str = "default"
     output_nodes: list[str] | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    #: name -> [[node_id, field], ...] and the set values (what names each item's values)
+    places: dict[str, list[list[str]]] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    swept: list[str] = field(default_factory=list)
+    item_values: dict[int, dict[str, Any]] = field(default_factory=dict)
     out_dir: str | None = None
     submitted_at: float | None = None
     item_ids: list[int] | None = None
@@ -81,6 +86,9 @@ class Journal:
         output_nodes: Sequence[str] | None,
         labels: Mapping[str, str],
         out_dir: str | None = None,
+        places: Mapping[str, Sequence[Sequence[str]]] | None = None,
+        values: Mapping[str, Any] | None = None,
+        swept: Sequence[str] = (),
     ) -> None:
         self.append(
             "submit",
@@ -90,6 +98,9 @@ class Journal:
             output_nodes=list(output_nodes) if output_nodes is not None else None,
             labels=dict(labels),
             out_dir=out_dir if out_dir is not None else self.out_dir,
+            places={k: [list(p) for p in v] for k, v in (places or {}).items()},
+            values=dict(values or {}),
+            swept=list(swept),
         )
 
     def enqueued(self, batch_id: str, item_ids: Sequence[int], *, recovered: bool = False) -> None:
@@ -100,6 +111,10 @@ class Journal:
 
     def statuses(self, batch_id: str, statuses: Mapping[int, str]) -> None:
         self.append("status", batch_id, statuses={str(k): v for k, v in statuses.items()})
+
+    def item_values(self, batch_id: str, values: Mapping[int, Mapping[str, Any]]) -> None:
+        """The values that made each item (by friendly name), once the items are done."""
+        self.append("values", batch_id, values={str(k): dict(v) for k, v in values.items()})
 
     def downloaded(self, batch_id: str, item_id: int, image_name: str, path: str | os.PathLike[str]) -> None:
         self.append("downloaded", batch_id, item_id=item_id, image_name=image_name, path=str(path))
@@ -135,7 +150,12 @@ def _apply(entry: JournalEntry, record: Mapping[str, Any]) -> None:
         entry.output_nodes = record.get("output_nodes")
         entry.labels = dict(record.get("labels") or {})
         entry.out_dir = record.get("out_dir")
+        entry.places = dict(record.get("places") or {})
+        entry.values = dict(record.get("values") or {})
+        entry.swept = list(record.get("swept") or [])
         entry.submitted_at = record.get("time")
+    elif event == "values":
+        entry.item_values.update({int(k): dict(v) for k, v in (record.get("values") or {}).items()})
     elif event == "enqueued":
         entry.item_ids = [int(i) for i in record.get("item_ids") or []]
         entry.error = None

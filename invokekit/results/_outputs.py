@@ -54,6 +54,8 @@ class ItemResult(QueueItem):
     images: list[ImageRef] = field(default_factory=list)
     #: the videos of its output nodes (:class:`invokekit.media.VideoRef`; ``path`` once downloaded)
     videos: list[VideoRef] = field(default_factory=list)
+    #: the parameters that made it, by friendly name (set and swept): ``{"seed": 3, "cfg_scale": 7}``
+    values: dict[str, Any] = field(default_factory=dict)
 
     def by_node(self) -> dict[str, list[ImageRef]]:
         """Images keyed by source node id, and also by node label where the label differs."""
@@ -69,6 +71,7 @@ class ItemResult(QueueItem):
         return {
             "item_id": self.item_id,
             "status": self.status,
+            "values": dict(self.values),
             "images": [ref.as_dict() for ref in self.images],
             "videos": [ref.as_dict() for ref in self.videos],
             "error_type": self.error_type,
@@ -104,21 +107,23 @@ def item_result(
     *,
     output_nodes: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
+    values: Mapping[str, Any] | None = None,
 ) -> ItemResult:
     """Build the :class:`ItemResult` of a queue item: a full item (``client.queue.item(id)``), or a
     decoded :class:`QueueItem` whose ``outputs`` are known (e.g. a monitor's final update).
 
     ``output_nodes`` are the source node ids whose images are the results (default: every node
-    that is not intermediate); ``labels`` maps node ids to friendly labels.
+    that is not intermediate); ``labels`` maps node ids to friendly labels; ``values`` are the
+    parameters that made it (the job knows them: :func:`~invokekit.results._values.plan_values`).
     """
     from invokekit.media._videos import video_ref
 
     labels = labels or {}
     if isinstance(item, QueueItem):
         fields = {f.name: getattr(item, f.name) for f in dataclass_fields(QueueItem)}
-        result = ItemResult(**fields)
+        result = ItemResult(**fields, values=dict(values or {}))
     else:
-        result = ItemResult.from_api(item)
+        result = ItemResult.from_api(item, values=dict(values or {}))
     wanted = set(output_nodes) if output_nodes is not None else None
     outputs = result.outputs or ()
     order = list(output_nodes) if output_nodes is not None else list(dict.fromkeys(o.node_id for o in outputs))

@@ -57,6 +57,10 @@ class Batch:
         self.errors: list[WorkflowError] = []
         #: what the conversion left out or changed (fields the server does not define ...)
         self.warnings: list[str] = []
+        #: friendly name -> the ``(node_id, field)`` inputs it was set or swept at (results' values)
+        self.value_places: dict[str, list[tuple[str, str]]] = {}
+        #: the names swept, in order (file names and grids show them)
+        self.swept: list[str] = []
         self._output_nodes: list[str] | None = None
         self._auto_board_nodes: list[str] | None = None  # from a workflow: the nodes whose board is "auto"
 
@@ -64,8 +68,10 @@ class Batch:
     @classmethod
     def of(cls, source: Batch | Workflow | Mapping[str, Any], *, context: ServerContext | None = None,
            runs: int | None = None, sweep: Mapping[str, Sequence[Any]] | None = None,
-           board: str | Mapping[str, str] | None = None, file: str | None = None, strict: bool = True) -> Batch:
-        """The batch for any source (a copy when ``source`` is a Batch).
+           board: str | Mapping[str, str] | None = None, file: str | None = None, strict: bool = True,
+           zipped: Sequence[Mapping[str, Sequence[Any]]] = ()) -> Batch:
+        """The batch for any source (a copy when ``source`` is a Batch); each of ``zipped`` is one
+        group of names whose values go in pairs (item i takes value i of each).
 
         ``sweep`` keys are friendly names for a Workflow, ``node_id.field`` otherwise; ``runs``
         (``None``: the source's own, else 1) repeats the whole batch. ``strict=False`` keeps a
@@ -73,7 +79,8 @@ class Batch:
         """
         from invokekit.workflow._build import batch_of
 
-        return batch_of(source, context=context, runs=runs, sweep=sweep, board=board, file=file, strict=strict)
+        return batch_of(source, context=context, runs=runs, sweep=sweep, board=board, file=file, strict=strict,
+                        zipped=zipped)
 
     @classmethod
     def from_workflow(cls, workflow: Workflow, context: ServerContext | None = None, *, runs: int = 1,
@@ -134,6 +141,7 @@ class Batch:
             node_id, field = self._place(key)
             self._check_storable(node_id, field, value)
             self.graph["nodes"][node_id][field] = copy.deepcopy(value)
+            self.value_places.setdefault(str(key), [(node_id, field)])
         return self
 
     def _check_storable(self, node_id: str, field: str, value: Any) -> None:
@@ -153,13 +161,22 @@ class Batch:
     def set_text(self, key: str, text: str) -> Batch:
         return self.set({key: self.value_from_text(key, text)})
 
-    def sweep(self, key: str, values: Sequence[Any]) -> Batch:
-        """One queue item per value of input ``node_id.field`` (sweeps of different inputs multiply)."""
-        node_id, field = self._place(key)
-        if isinstance(values, str | bytes) or not isinstance(values, Sequence) or not values:
-            raise ParameterError(f"sweep {key!r} needs a non-empty list of values", file=self.file, field=str(key))
-        self._check_storable(node_id, field, list(values))
-        self._body.setdefault("data", []).append([datum(node_id, field, copy.deepcopy(list(values)))])
+    def sweep(self, key: str | Mapping[str, Sequence[Any]], values: Sequence[Any] | None = None) -> Batch:
+        """One queue item per value of input ``node_id.field`` (sweeps of different inputs multiply);
+        ``key`` a mapping ``{"node_id.field": values, ...}``: one zipped group (item i takes value i of each)."""
+        group = dict(key) if isinstance(key, Mapping) else {key: values}
+        inner: list[BatchDatum] = []
+        for name, items in group.items():
+            node_id, field = self._place(name)
+            if isinstance(items, str | bytes) or not isinstance(items, Sequence) or not items:
+                raise ParameterError(f"sweep {name!r} needs a non-empty list of values", file=self.file,
+                                     field=str(name))
+            self._check_storable(node_id, field, list(items))
+            inner.append(datum(node_id, field, copy.deepcopy(list(items))))
+            self.value_places[str(name)], self.swept = [(node_id, field)], [*self.swept, str(name)]
+        if len({len(d["items"]) for d in inner}) > 1:
+            raise ParameterError(f"zipped sweeps must have equally many values: {sorted(group)}", file=self.file)
+        self._body.setdefault("data", []).append(inner)
         return self
 
     def set_board(self, board: str | Mapping[str, str], context: ServerContext | None = None) -> Batch:
@@ -276,6 +293,7 @@ class Batch:
         twin.__dict__.update(self.__dict__)
         twin._body = copy.deepcopy(self._body)
         twin.labels, twin.errors, twin.warnings = dict(self.labels), list(self.errors), list(self.warnings)
+        twin.value_places, twin.swept = {k: list(v) for k, v in self.value_places.items()}, list(self.swept)
         for name in ("_output_nodes", "_auto_board_nodes"):
             value = getattr(self, name)
             setattr(twin, name, list(value) if value is not None else None)

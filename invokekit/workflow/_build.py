@@ -28,6 +28,7 @@ from invokekit.workflow._params import resolve_name
 from invokekit.workflow._values import check_schema
 
 if TYPE_CHECKING:
+    from invokekit.explore._sweep import Kind
     from invokekit.workflow._workflow import Workflow
 
 log = logging.getLogger("invokekit.workflow")
@@ -82,42 +83,71 @@ def check_schema_value(wf: Workflow, name: str, value: Any, places: list[Place],
                                  node_label=wf.node_label(place.node_id), field=place.field)
 
 
-def sweep_data(wf: Workflow, sweep: Mapping[str, Sequence[Any]],
-               context: ServerContext | None) -> list[list[BatchDatum]]:
-    """Batch data for ``sweep`` (friendly names); each swept place of ``wf`` takes the first value.
+def sweep_data(wf: Workflow, sweep: Mapping[str, Sequence[Any]], context: ServerContext | None,
+               zipped: Sequence[Mapping[str, Sequence[Any]]] = ()) -> list[list[BatchDatum]]:
+    """Batch data for ``sweep`` (friendly names) and the ``zipped`` groups; each swept place of
+    ``wf`` takes the first value.
 
-    An alias with several places zips them; different names multiply. Models and boards cannot be
-    swept (InvokeAI's batch data holds strings, numbers and images).
+    An alias with several places zips them, and so do the names of one zipped group; different
+    sweeps multiply. Models and boards cannot be swept (InvokeAI's batch data holds strings,
+    numbers and images).
     """
     data: list[list[BatchDatum]] = []
-    for name, values in sweep.items():
-        places, alias = resolve_name(name, wf.parameters, wf._state()[1], wf.file)
-        values = media_sweep(wf, values, places)  # a folder or glob of images: its files
-        if not isinstance(values, list | tuple) or not values:
-            raise ParameterError(f"sweep {name!r} needs a non-empty list of values", file=wf.file, field=name)
-        unsweepable = alias == "board" or any(p.field == "board" for p in places) or bool(
-            wf._check_value(name, values[0], places, alias))
-        for value in values:
-            wf._check_value(name, value, places, alias)
-            if unsweepable or (isinstance(value, dict) and not {"image_name", "video_name"} & value.keys()):
-                raise ParameterError(f"sweep {name!r}: models and boards cannot be swept in one batch (InvokeAI "
-                                     "batch data holds strings, numbers and images); submit one per value",
-                                     file=wf.file, field=name)
-            check_schema_value(wf, name, value, places, context)
-        wf.set({name: values[0]})
-        data.append([datum(p.node_id, p.field, list(values)) for p in places])
+    for group in [{name: values} for name, values in sweep.items()] + [dict(z) for z in zipped]:
+        inner: list[BatchDatum] = []
+        for name, values in group.items():
+            inner += _swept_places(wf, name, values, context)
+        if len({len(d["items"]) for d in inner}) > 1:
+            raise ParameterError(f"zipped sweeps must have equally many values: {sorted(group)}", file=wf.file)
+        data.append(inner)
     return data
 
 
+def _swept_places(wf: Workflow, name: str, values: Sequence[Any], context: ServerContext | None) -> list[BatchDatum]:
+    places, alias = resolve_name(name, wf.parameters, wf._state()[1], wf.file)
+    values = media_sweep(wf, values, places)  # a folder or glob of images: its files
+    if not isinstance(values, list | tuple) or not values:
+        raise ParameterError(f"sweep {name!r} needs a non-empty list of values", file=wf.file, field=name)
+    unsweepable = alias == "board" or any(p.field == "board" for p in places) or bool(
+        wf._check_value(name, values[0], places, alias))
+    for value in values:
+        wf._check_value(name, value, places, alias)
+        if unsweepable or (isinstance(value, dict) and not {"image_name", "video_name"} & value.keys()):
+            raise ParameterError(f"sweep {name!r}: models and boards cannot be swept in one batch (InvokeAI "
+                                 "batch data holds strings, numbers and images); submit one per value",
+                                 file=wf.file, field=name)
+        check_schema_value(wf, name, value, places, context)
+    wf.set({name: values[0]})
+    return [datum(p.node_id, p.field, list(values)) for p in places]
+
+
+def sweep_kind(source: Workflow | Batch, name: str, context: ServerContext | None) -> tuple[Kind | None, Any]:
+    """What parameter ``name`` of ``source`` takes (for typing a sweep's text) and its current value."""
+    from invokekit.explore._sweep import kind_for_schema
+    from invokekit.workflow._workflow import Workflow
+
+    if isinstance(source, Workflow):
+        node_id, field = source.places(name)[0]
+        node = source._state()[0].nodes[node_id]["data"]
+        node_type, current = node["type"], node["inputs"][field].get("value")
+    else:
+        node_id, field = source._place(name)
+        node_type, current = source.graph["nodes"][node_id].get("type"), source.graph["nodes"][node_id].get(field)
+    prop = context.input_schema(node_type, field) if context is not None and context.schema is not None else None
+    return kind_for_schema(prop), current
+
+
 def batch_of(source: Batch | Workflow | Mapping[str, Any], *, context: ServerContext | None, runs: int | None,
-             sweep: Mapping[str, Sequence[Any]] | None, board: Any, file: str | None, strict: bool) -> Batch:
+             sweep: Mapping[str, Sequence[Any]] | None, board: Any, file: str | None, strict: bool,
+             zipped: Sequence[Mapping[str, Sequence[Any]]] = ()) -> Batch:
     """:meth:`Batch.of`: a workflow (or workflow JSON) is converted; API JSON and batches are copied."""
     from invokekit.workflow._workflow import Workflow
 
     if isinstance(source, Mapping) and api_kind(source) is None and isinstance(source.get("nodes"), list):
         source = Workflow.load(dict(source), context=context)
     if isinstance(source, Workflow):
-        return build_batch(source, context, runs=1 if runs is None else runs, sweep=sweep, board=board, strict=strict)
+        return build_batch(source, context, runs=1 if runs is None else runs, sweep=sweep, board=board, strict=strict,
+                           zipped=zipped)
     if isinstance(source, Batch):
         batch = source.copy()
     elif isinstance(source, Mapping) and api_kind(source) is not None:
@@ -130,6 +160,8 @@ def batch_of(source: Batch | Workflow | Mapping[str, Any], *, context: ServerCon
         batch.runs = runs
     for key, values in (sweep or {}).items():
         batch.sweep(key, values)
+    for group in zipped:
+        batch.sweep(group)
     if board is not None:
         batch.set_board(board)
     return batch
@@ -153,12 +185,13 @@ def _from_api_json(source: Mapping[str, Any], file: str | None) -> Batch:
 
 
 def build_batch(wf: Workflow, context: ServerContext | None = None, *, runs: int = 1,
-                sweep: Mapping[str, Sequence[Any]] | None = None, board: Any = None, strict: bool = True) -> Batch:
+                sweep: Mapping[str, Sequence[Any]] | None = None, board: Any = None, strict: bool = True,
+                zipped: Sequence[Mapping[str, Sequence[Any]]] = ()) -> Batch:
     """The batch of ``wf`` (see the module docs); ``wf`` itself is left as it is."""
     context = context if context is not None else wf.context
     batch = Batch(runs=runs, origin="workflows", destination="gallery", file=wf.file, context=context)
-    work = wf.copy() if sweep else wf
-    swept = sweep_data(work, sweep or {}, context)
+    work = wf.copy() if sweep or zipped else wf
+    swept = sweep_data(work, sweep or {}, context, zipped)
     errors: list[WorkflowError] | None = None if strict else []
     graph, conv = convert_graph(work, context, board, errors)
     data: list[list[Any]] = []
@@ -174,7 +207,10 @@ def build_batch(wf: Workflow, context: ServerContext | None = None, *, runs: int
     batch.labels = {n["id"]: node_title(n) for n in work._raw["nodes"] if is_invocation(n)}
     batch.errors, batch.warnings = errors or [], list(work.warnings)
     batch._output_nodes = work.output_nodes
+    for (node_id, field), name in work._user_set.items():
+        batch.value_places.setdefault(name, []).append((node_id, field))
+    batch.swept = [*(sweep or {}), *(name for group in zipped for name in group)]
     batch._auto_board_nodes = list(conv.auto_board_nodes)
     return batch
 
-__all__ = ["batch_of", "build_batch", "check_schema_value", "convert_graph", "sweep_data"]
+__all__ = ["batch_of", "build_batch", "check_schema_value", "convert_graph", "sweep_data", "sweep_kind"]

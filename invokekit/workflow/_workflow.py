@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,6 +169,16 @@ class Workflow:
                     self._model_types.pop(place.key, None)
             self._cache = None
         return self
+
+    def apply(self, preset: str | os.PathLike[str] | Mapping[str, Any]) -> Workflow:
+        """Set a preset's values (a saved preset's name or TOML file, or a mapping), each typed by the
+        field it goes to as ``--set`` types its text (``6`` or ``"6"``: 6 for a number, "6" for a
+        prompt), so a preset means the same here and in ``invokekit run --preset``; returns self."""
+        from invokekit.explore import load_preset
+
+        values = load_preset(preset) if isinstance(preset, str | os.PathLike) else preset
+        return self.set({k: self.value_from_text(k, v if isinstance(v, str) else json.dumps(v))
+                         for k, v in values.items()})
 
     def set_text(self, name: str, text: str) -> Workflow:
         """Set from text (command lines), typed by :meth:`value_from_text`."""

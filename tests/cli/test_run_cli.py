@@ -122,7 +122,8 @@ def test_resume_after_the_process_died_between_submit_and_download(invokeai_sand
     assert [p.parent for p in paths] == [journal.parent] * 2
     assert all(Image.open(p).size == (27, 19) for p in paths)
     [entry] = read_journal(journal)
-    assert entry.downloads_done and set(entry.downloaded) == {p.name for p in paths}
+    assert entry.downloads_done and set(entry.downloaded) == {i["images"][0]["image_name"] for i in report["items"]}
+    assert set(entry.downloaded.values()) == {str(p) for p in paths}
 
     assert main(["resume", str(journal)]) == 0  # nothing left to do
     assert "nothing to resume" in capsys.readouterr().out
@@ -172,7 +173,7 @@ def test_run_converts_once_and_uses_a_board_made_a_moment_ago(
         status, report = run_json(capsys, argv)
         assert status == 0 and conversions == [1]  # checked and submitted from one conversion
         [item] = report["items"]
-        image_name = Path(item["images"][0]["path"]).name
+        image_name = item["images"][0]["image_name"]
         assert client.images.dto(image_name)["board_id"] == board["board_id"]
     finally:
         client.boards.delete(board["board_id"], include_images=True)

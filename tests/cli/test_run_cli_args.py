@@ -6,16 +6,25 @@ import pytest
 
 from invokekit.cli import main
 from invokekit.cli import split_assignment as _split
-from invokekit.cli._run import _sweep_texts
 from invokekit.errors import ParameterError
+from invokekit.explore import parse_sweep
 
 
 def test_sweep_values_split_on_commas_or_come_as_a_json_list() -> None:
-    assert _sweep_texts("seed", "1,2,3") == ["1", "2", "3"]
-    assert _sweep_texts("prompt", '["a, b", "c"]') == ["a, b", "c"]
-    assert _sweep_texts("cfg", "[1.5, 2]") == ["1.5", "2"]
+    # `run --sweep NAME=TEXT` hands TEXT to the one sweep parser (typed by the field's schema)
+    assert parse_sweep("seed", "1,2,3", kind="integer") == [1, 2, 3]
+    assert parse_sweep("prompt", '["a, b", "c"]', kind="text") == ["a, b", "c"]
+    assert parse_sweep("cfg", "[1.5, 2]", kind="number") == [1.5, 2]
     with pytest.raises(ParameterError):
-        _sweep_texts("prompt", "[not json")
+        parse_sweep("prompt", "[not json")
+
+
+def test_a_bad_sweep_is_refused_before_anything_is_sent(tmp_path, capsys) -> None:
+    graph = tmp_path / "g.json"
+    graph.write_text('{"nodes": {"n": {"id": "n", "type": "integer"}}, "edges": []}')
+    argv = ["run", str(graph), "--url", "http://127.0.0.1:9", "--zip", "n.value=1,2", "--zip", "n.value=3"]
+    assert main(argv) == 2
+    assert "swept twice" in capsys.readouterr().err
 
 
 def test_set_needs_name_equals_value() -> None:
@@ -43,7 +52,7 @@ def test_a_run_failure_exits_1_and_bad_input_2(tmp_path, capsys) -> None:
     assert main(["run", str(broken), "--url", "http://127.0.0.1:1"]) == 2  # refused before anything is sent
     assert "broken.json" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:  # argparse's own usage errors
-        main(["run"])
+        main(["run", "wf.json", "--runs", "many"])
     assert info.value.code == 2
 
 

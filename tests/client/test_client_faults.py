@@ -73,7 +73,8 @@ def test_truncated_download_raises_and_leaves_no_file(invokeai_sandbox, tmp_path
         direct = client.job(job.batch_id)
         [path] = direct.download(out)
         assert direct.download(out) == [path]
-    assert path.name == result.images[0].image_name and [p.name for p in out.iterdir()] == [path.name]
+    assert path.name == f"{result.item_id}-resize.png"  # a readable name, never the server's uuid
+    assert sorted(p.name for p in out.iterdir()) == [path.name, path.name + ".json"]  # and its sidecar
 
 
 @pytest.mark.server

@@ -30,6 +30,7 @@ def test_there_are_documentation_notebooks() -> None:
         "03_monitors.ipynb",
         "04_sweep_grid.ipynb",
         "05_image_inputs.ipynb",
+        "06_prompts_presets.ipynb",
     } <= names
 
 

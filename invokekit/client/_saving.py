@@ -1,0 +1,63 @@
+"""How a job's downloads are saved: readable file names (explore's FileNamer) and sidecars.
+
+One :class:`ResultFiles` per job: the names it gave (a second download of an image reuses its
+name instead of taking ``-2``; another folder gets its own names, never overwriting a file there)
+and the ``<file>.json`` sidecar of each image (values, ids, server version, models, timings).
+Downloads run on a pool, so naming and the server-version lookup are done under a lock.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING
+
+from invokekit.errors import InvokekitError
+
+if TYPE_CHECKING:
+    from invokekit.client._job import Job
+    from invokekit.explore import FileNamer
+    from invokekit.results import ImageRef, ItemResult
+
+
+class ResultFiles:
+    """The file names and sidecars of one job's downloads."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self._namers: dict[str, FileNamer] = {}  # out folder -> its namer
+        self._names: dict[tuple[str, str], str] = {}  # (folder, image name) -> file name given
+        self._version: str | None = None
+        self._lock = threading.Lock()
+
+    def file_name(self, out_dir: str | os.PathLike[str], item: ItemResult, ref: ImageRef) -> str:
+        """The file name of ``ref`` in ``out_dir`` (the same one when it is downloaded again)."""
+        from invokekit.explore import FileNamer
+
+        folder = os.fspath(out_dir)
+        with self._lock:
+            if (folder, ref.image_name) not in self._names:
+                namer = self._namers.setdefault(folder, FileNamer(self.job.name, swept=self.job.swept, folder=folder))
+                self._names[folder, ref.image_name] = namer.name(item.values, node=ref.node_label,
+                                                                 item_id=item.item_id, batch_id=self.job.batch_id)
+            return self._names[folder, ref.image_name]
+
+    def write_sidecar(self, item: ItemResult, ref: ImageRef) -> None:
+        """``<image>.json`` next to the downloaded ``ref``."""
+        from invokekit.results import sidecar_record, write_sidecar
+        from invokekit.results._values import models_of
+
+        if ref.path is None:
+            return
+        with self._lock:
+            if self._version is None:
+                try:
+                    self._version = str(self.job.client.app.version().get("version"))
+                except InvokekitError:
+                    self._version = ""
+        write_sidecar(ref.path, sidecar_record(item, ref, batch_id=self.job.batch_id,
+                                               server_version=self._version or None,
+                                               models=models_of(self.job.values)))
+
+
+__all__ = ["ResultFiles"]
