@@ -25,6 +25,7 @@ from invokekit.workflow._convert import Converter, check_batch_sizes, embedded_w
 from invokekit.workflow._load import too_deep
 from invokekit.workflow._nodes import Place, is_invocation, node_title
 from invokekit.workflow._params import resolve_name
+from invokekit.workflow._setting import check_value
 from invokekit.workflow._values import check_schema
 
 if TYPE_CHECKING:
@@ -109,9 +110,9 @@ def _swept_places(wf: Workflow, name: str, values: Sequence[Any], context: Serve
     if not isinstance(values, list | tuple) or not values:
         raise ParameterError(f"sweep {name!r} needs a non-empty list of values", file=wf.file, field=name)
     unsweepable = alias == "board" or any(p.field == "board" for p in places) or bool(
-        wf._check_value(name, values[0], places, alias))
+        check_value(wf, name, values[0], places, alias))
     for value in values:
-        wf._check_value(name, value, places, alias)
+        check_value(wf, name, value, places, alias)
         if unsweepable or (isinstance(value, dict) and not {"image_name", "video_name"} & value.keys()):
             raise ParameterError(f"sweep {name!r}: models and boards cannot be swept in one batch (InvokeAI "
                                  "batch data holds strings, numbers and images); submit one per value",

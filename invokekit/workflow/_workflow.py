@@ -25,8 +25,7 @@ from invokekit.workflow._loading import LoadReport, check_against_server, load_w
 from invokekit.workflow._nodes import Place, is_executable, node_title
 from invokekit.workflow._params import Parameter, list_parameters, resolve_name
 from invokekit.workflow._resolve import is_model_field
-from invokekit.workflow._storable import value_problem as storable_problem
-from invokekit.workflow._values import check_like_current
+from invokekit.workflow._setting import apply_value, check_value
 
 if TYPE_CHECKING:  # the client package imports this one
     from invokekit.client import Client
@@ -160,9 +159,9 @@ class Workflow:
         for name, value in {**(values or {}), **kw}.items():
             places, alias = resolve_name(name, self._state()[2], self._state()[1], self.file)
             value = media_value(self, value, places)  # a local file, PIL image, array, bytes: checked here
-            models = self._check_value(name, value, places, alias)
+            models = check_value(self, name, value, places, alias)
             for place in places:
-                self._apply(name, place, value)
+                apply_value(self, name, place, value)
                 if place.key in models:
                     self._model_types[place.key] = ALIAS_MODEL_TYPE.get(alias or "")
                 else:
@@ -219,7 +218,7 @@ class Workflow:
         places, alias = resolve_name(name, self._state()[2], self._state()[1], self.file)
         try:
             value = media_value(self, value, places)
-            models = self._check_value(name, value, places, alias)
+            models = check_value(self, name, value, places, alias)
             # model and board names are resolved at conversion: the schema judges what they become
             plain = [p for p in places if p.key not in models and p.field != "board"]
             check_schema_value(self, name, value, plain, self._context)
@@ -229,46 +228,6 @@ class Workflow:
 
     def _places(self, name: str) -> list[Place]:
         return resolve_name(name, self._state()[2], self._state()[1], self.file)[0]
-
-    def _check_value(self, name: str, value: Any, places: list[Place], alias: str | None) -> set[tuple[str, str]]:
-        """Raise if ``value`` cannot go into ``places``; return the places that take a model."""
-        models: set[tuple[str, str]] = set()
-        nodes = self._state()[0].nodes
-        for place in places:
-            node = nodes[place.node_id]
-            current = node["data"]["inputs"][place.field].get("value")
-            model = alias in ALIAS_MODEL_TYPE or self._takes_model(node["data"]["type"], place.field, current)
-            problem = storable_problem(value) or check_like_current(value, current, model=model,
-                                                                   board=place.field == "board")
-            if problem:
-                raise ParameterError(f"{name}: {problem}", file=self.file, node_id=place.node_id,
-                                     node_label=node_title(node), field=place.field)
-            if model:
-                models.add(place.key)
-        return models
-
-    def _takes_model(self, node_type: str, field: str, current: Any) -> bool:
-        """By the schema when known; else a field holding an identifier, or an empty ``*model`` field."""
-        prop = self._context.input_schema(node_type, field) if self._context is not None else None
-        if prop is not None:
-            return is_model_field(field, prop)
-        if isinstance(current, dict):
-            return "key" in current
-        return current is None and is_model_field(field, None)
-
-    def _apply(self, name: str, place: Place, value: Any) -> None:
-        index = self._state()[0]
-        node = index.nodes[place.node_id]
-        if place.random_edge:
-            edge = index.feeds.get(place.key)
-            if edge is not None:
-                self._raw["edges"] = [e for e in self._raw["edges"] if e is not edge]
-                source = index.nodes[edge["source"]]
-                self.changes.append(
-                    f"{name}: {node_title(node)}.{place.field} no longer comes from random node "
-                    f"{node_title(source)!r} ({source['data']['type']}); it is fixed at {value!r}")
-        node["data"]["inputs"][place.field]["value"] = copy.deepcopy(value)
-        self._user_set[place.key] = name
 
     # --- conversion ----------------------------------------------------------------------------
     def to_graph(self, context: ServerContext | None = None) -> dict[str, Any]:
