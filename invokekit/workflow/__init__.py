@@ -2,7 +2,7 @@
 exactly as InvokeAI's UI does, and check the result against the server before sending it.
 
 >>> wf = Workflow.load("Text to Image - SDXL.json").set(positive_prompt="a lighthouse", seed=3)
->>> batch = Batch.from_workflow(wf, client.context(), sweep={"seed": [1, 2, 3]})
+>>> batch = Batch.of(wf, context=client.context(), sweep={"seed": [1, 2, 3]})
 >>> batch.check()  # PreflightError listing every problem, if there is any
 
 :class:`Batch` is what is sent: built once from a Workflow, an API graph, a batch or an enqueue

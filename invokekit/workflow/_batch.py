@@ -82,16 +82,6 @@ class Batch:
         return batch_of(source, context=context, runs=runs, sweep=sweep, board=board, file=file, strict=strict,
                         zipped=zipped)
 
-    @classmethod
-    def from_workflow(cls, workflow: Workflow, context: ServerContext | None = None, *, runs: int = 1,
-                      sweep: Mapping[str, Sequence[Any]] | None = None, board: str | Mapping[str, str] | None = None,
-                      strict: bool = True) -> Batch:
-        """Convert ``workflow`` once, as InvokeAI's UI does; ``sweep`` by friendly names; ``board``
-        (a name, an id or ``{"board_id": ...}``) stands in for the UI's auto-add board."""
-        from invokekit.workflow._build import build_batch
-
-        return build_batch(workflow, context, runs=runs, sweep=sweep, board=board, strict=strict)
-
     def add_node(self, node_id: str, node_type: str, /, **inputs: Any) -> Batch:
         """Add node ``{"id": node_id, "type": node_type, **inputs}`` (``is_intermediate``/``use_cache``
         among them; the server's defaults are false and true)."""

@@ -241,7 +241,7 @@ class Workflow:
         ``sweep={"seed": [1, 2, 3]}`` adds one batch-data list per name (lists of different names
         multiply); an alias with several places zips them. ``board`` is where images go (a name,
         an id, or ``{"board_id": ...}``; it stands in for the UI's auto-add board). The same as
-        ``Batch.from_workflow(wf, ...).to_dict()``.
+        ``Batch.of(wf, ...).to_dict()``.
         """
         return build_batch(self, context, runs=runs, sweep=sweep, board=board).to_dict()
 
