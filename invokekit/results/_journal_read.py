@@ -99,6 +99,7 @@ class JournalEntry:
                     error_type=error.get("error_type"),
                     error_message=error.get("error_message"),
                     batch_id=self.batch_id,
+                    values=dict(self.item_values.get(item_id, self.values)),
                 )
             )
         return results
