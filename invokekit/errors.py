@@ -271,6 +271,17 @@ class DownloadError(InvokekitError):
         super().__init__(f"image {image_name!r}: {message}" if image_name else message)
 
 
+class JournalError(InvokekitError, ValueError):
+    """A run journal cannot be read: missing, not text, or not an invokekit journal. ``path`` names
+    it; ``line`` the record at fault, when one is."""
+
+    def __init__(self, message: str, *, path: str | Path, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        where = f"journal {self.path!r}" + (f", line {line}" if line is not None else "")
+        super().__init__(f"{where}: {message}")
+
+
 # --- the sandbox -------------------------------------------------------------------------------
 
 
@@ -300,6 +311,7 @@ __all__ = [
     "JobError",
     "JobFailed",
     "JobTimeout",
+    "JournalError",
     "MediaError",
     "MonitorError",
     "MonitorUnavailable",

@@ -46,6 +46,7 @@ class Rules:
     late_answer: int | None = None
     late_forwarded: int = 0
     seen: list[tuple[str, str]] = field(default_factory=list)
+    headers_seen: list[dict[str, str]] = field(default_factory=list)  # the request headers, as ``seen``
     seen_at: list[float] = field(default_factory=list)  # time.monotonic() of each request in ``seen``
     dropped: int = 0
     truncated: int = 0
@@ -120,6 +121,7 @@ class FaultProxy:
         method, path, headers, body = request
         rules = self.rules
         rules.seen.append((method, path))
+        rules.headers_seen.append(headers)
         rules.seen_at.append(time.monotonic())
         if rules.reset and rules.reset(method, path) and rules.resets < rules.reset_times:
             rules.resets += 1

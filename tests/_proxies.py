@@ -1,8 +1,9 @@
 """TCP forwarders on loopback, standing in front of the real server (``from _proxies import ...``).
 
 :class:`TcpProxy` runs in the test's process: :meth:`~TcpProxy.kill` and
-:meth:`~TcpProxy.drop_connections` cut every connection at once, as a network failure would (the
-server itself cannot produce that fault).
+:meth:`~TcpProxy.drop_connections` cut every connection at once, as a network failure would, and
+:meth:`~TcpProxy.black_hole` keeps them open but lets nothing through, as a network that silently
+loses every packet (the server itself cannot produce those faults).
 
 :class:`PortProxy` runs the same forwarder in a process of its own (``python _proxies.py HOST PORT
 [ARG ...]`` prints its port and forwards until terminated; extra arguments are ignored, so a test
@@ -41,6 +42,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._alive = True
+        self._holding = threading.Event()  # set: swallow everything (see black_hole)
         self._start(self._accept_loop)
 
     @classmethod
@@ -66,6 +68,11 @@ class TcpProxy:
                 continue
             except OSError:
                 return
+            if self._holding.is_set():  # accepted, never answered
+                with self._lock:
+                    self._conns.append(client)
+                self._start(_swallow, client)
+                continue
             try:
                 upstream = socket.create_connection(self.target)
             except OSError:  # the server is gone: the client sees its connection closed
@@ -73,8 +80,12 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._conns += [client, upstream]
-            self._start(_pipe, client, upstream)
-            self._start(_pipe, upstream, client)
+            self._start(_pipe, client, upstream, self._holding)
+            self._start(_pipe, upstream, client, self._holding)
+
+    def black_hole(self) -> None:
+        """From now on pass nothing on, either way, on every connection, old and new (they stay open)."""
+        self._holding.set()
 
     def drop_connections(self) -> None:
         """Cut every open connection, keep accepting new ones (a network blip)."""
@@ -94,15 +105,23 @@ class TcpProxy:
             t.join(timeout=5)
 
 
-def _pipe(src: socket.socket, dst: socket.socket) -> None:
+def _pipe(src: socket.socket, dst: socket.socket, holding: threading.Event | None = None) -> None:
     try:
         while data := src.recv(65536):
-            dst.sendall(data)
+            if holding is None or not holding.is_set():
+                dst.sendall(data)
     except OSError:
         pass
     for s in (src, dst):
         with contextlib.suppress(OSError):
             s.shutdown(socket.SHUT_RDWR)
+
+
+def _swallow(src: socket.socket) -> None:
+    """Read and drop whatever comes, until the connection is closed."""
+    with contextlib.suppress(OSError):
+        while src.recv(65536):
+            pass
 
 
 class PortProxy:

@@ -6,7 +6,10 @@ the bearer token, retries and error handling are decided in one place. It knows 
 the namespaces (:mod:`invokekit.api`) do. The retry policy is in :mod:`invokekit.api._retry`:
 idempotent methods and read-only POSTs are retried on connection errors and 502/503/504, with
 back-off, jitter and ``Retry-After``; any other POST is sent exactly once, whatever happens, and
-its callers decide how to recover (see the queue's exactly-once submission).
+its callers decide how to recover (see the queue's exactly-once submission). Inside a
+:func:`~invokekit.api.deadline` block no request outlives the deadline and no retry starts that
+could not end before it. A password in the URL becomes the session's basic auth: ``base_url``,
+and so every message, never holds it.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from invokekit.api import _retry
+from invokekit.api._deadline import time_left
 from invokekit.api._responses import error_from_response, lost_errors, lost_reason, unavailable
-from invokekit.errors import ServerError
+from invokekit.api._secrets import basic_auth_header, split_credentials
+from invokekit.errors import ServerError, ServerUnavailable
 
 if TYPE_CHECKING:
     import requests
@@ -30,9 +35,10 @@ DEFAULT_URL = "http://127.0.0.1:9090"
 class Transport:
     """A ``requests.Session`` bound to ``base_url``, with optional bearer-token auth.
 
-    ``timeout`` is per request (seconds). ``retries`` is how many times a call that is safe to
-    repeat may be sent again (see :mod:`invokekit.api._retry`). ``requests_sent`` counts HTTP
-    requests (benchmarks read it).
+    ``base_url`` may hold ``user:password@`` (a server behind basic auth): they are moved to the
+    session, and ``self.base_url`` is the URL without them. ``timeout`` is per request (seconds).
+    ``retries`` is how many times a call that is safe to repeat may be sent again (see
+    :mod:`invokekit.api._retry`). ``requests_sent`` counts HTTP requests (benchmarks read it).
     """
 
     def __init__(
@@ -44,12 +50,16 @@ class Transport:
         retries: int = 2,
         session: requests.Session | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        clean, credentials = split_credentials(base_url.rstrip("/"))
+        self.base_url = clean
         self.timeout = timeout
         self.retries = retries
+        self._credentials = credentials
         self._session = session
         if session is not None:
             session.headers.setdefault("User-Agent", "invokekit")
+            if credentials is not None:
+                session.auth = credentials
         self._token = token
         self._lock = threading.Lock()
         self.requests_sent = 0
@@ -68,6 +78,8 @@ class Transport:
                 if self._session is None:
                     session = requests.Session()
                     session.headers.setdefault("User-Agent", "invokekit")
+                    if self._credentials is not None:
+                        session.auth = self._credentials  # basic auth from the URL's user:password@
                     self._session = session
         return self._session
 
@@ -84,6 +96,11 @@ class Transport:
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"} if self._token else {}
+
+    def connection_headers(self) -> dict[str, str]:
+        """Headers another client (socket.io) needs to reach this server: its basic auth, if any
+        (the token travels in socket.io's own auth data)."""
+        return basic_auth_header(self._credentials) if self._credentials is not None else {}
 
     # --- requests -----------------------------------------------------------------------------
 
@@ -112,8 +129,12 @@ class Transport:
         attempts = _retry.attempts_for(method, read_only=idempotent, retries=self.retries)
         url = self.url(path)
         where = urlsplit(url).path
+        per_request = timeout or self.timeout
         attempt = 1
         while True:
+            left = time_left()
+            if left is not None and left <= 0:
+                raise ServerUnavailable(f"{method} {url}: not sent, the deadline has passed", url=url)
             try:
                 with self._lock:
                     self.requests_sent += 1
@@ -125,14 +146,17 @@ class Transport:
                     files=files,
                     data=data,
                     stream=stream,
-                    timeout=timeout or self.timeout,
+                    timeout=per_request if left is None else min(per_request, left),
                     headers=self.auth_headers(),
                 )
             except lost_errors() as exc:
                 reason = lost_reason(exc)
-                if attempt < attempts:
-                    attempt = self._wait(method, where, reason, attempt, attempts, _retry.backoff(attempt - 1))
+                wait = _retry.backoff(attempt - 1)
+                if attempt < attempts and _fits(wait):
+                    attempt = self._wait(method, where, reason, attempt, attempts, wait)
                     continue
+                if left is not None and time_left() == 0:
+                    reason += ", at the deadline"
                 # from None: the chain of low-level errors would bury the message; ``.cause`` keeps it
                 raise unavailable(method, url, self.base_url, reason, exc) from None
             refreshed = resp.headers.get("X-Refreshed-Token")
@@ -140,8 +164,8 @@ class Transport:
                 self._token = refreshed
             if resp.status_code in _retry.RETRY_STATUSES and attempt < attempts:
                 asked = _retry.retry_after(resp.headers.get("Retry-After"))
-                if asked is None or asked <= _retry.MAX_RETRY_AFTER:
-                    wait = max(asked or 0.0, _retry.backoff(attempt - 1))
+                wait = max(asked or 0.0, _retry.backoff(attempt - 1))
+                if (asked is None or asked <= _retry.MAX_RETRY_AFTER) and _fits(wait):
                     reason = f"HTTP {resp.status_code}" + (f", Retry-After {asked:g} s" if asked is not None else "")
                     resp.close()
                     attempt = self._wait(method, where, reason, attempt, attempts, wait)
@@ -202,6 +226,12 @@ class Transport:
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
+
+
+def _fits(wait: float) -> bool:
+    """Whether a retry after ``wait`` seconds could still be sent before the deadline (if any)."""
+    left = time_left()
+    return left is None or (wait if not _retry.is_testing() else 0.0) < left
 
 
 __all__ = ["DEFAULT_URL", "Transport", "error_from_response"]

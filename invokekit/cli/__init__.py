@@ -12,12 +12,14 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import TextIO
 
-from invokekit.errors import GraphError, InvokekitError, MonitorUnavailable, ParameterError, WorkflowError
+from invokekit.errors import GraphError, InvokekitError, JournalError, MonitorUnavailable, ParameterError, WorkflowError
 
 # subcommand modules, in the order shown by --help; a module that is not there yet is skipped
-_COMMANDS = ("_sandbox", "_workflow", "_load_report", "_run", "_preset", "_bench")
+_COMMANDS = ("_sandbox", "_workflow", "_load_report", "_run", "_preset", "_login", "_bench")
 
 #: exit statuses: a run that failed (1) is worth retrying later; bad input (2) is not
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -28,7 +30,8 @@ EXIT_STATUS = f"""exit status:
        (`sandbox status`: no sandbox runs)
   {EXIT_USAGE}    usage or bad input, nothing was enqueued: an unknown option or parameter, a bad
        value, a malformed workflow, a graph the pre-flight check or the server rejects, a
-       monitor that cannot work with the server (--monitor db without its database)
+       monitor that cannot work with the server (--monitor db without its database), a journal
+       that is missing or unreadable
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C)"""
 
 
@@ -59,12 +62,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A warning as one line, as the CLI's errors are (no source file, no source line)."""
+    print(f"invokekit: warning: {message}", file=file or sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
-    except (WorkflowError, GraphError, MonitorUnavailable) as exc:  # ParameterError and PreflightError among them
+    except (WorkflowError, GraphError, MonitorUnavailable, JournalError) as exc:  # ParameterError, PreflightError too
         print(f"invokekit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except InvokekitError as exc:

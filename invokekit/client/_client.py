@@ -25,9 +25,10 @@ from invokekit.api import (
 from invokekit.client._dbpath import DatabaseMethods, ServerDatabase
 from invokekit.client._env import client_from_env, server_url
 from invokekit.client._job import Job
+from invokekit.client._resume import resume_jobs
 from invokekit.client._submit import check_batch_items, enqueue_once, find_batch_items, journal_failure, with_labels
-from invokekit.errors import GraphRejected, ServerError
-from invokekit.results import Journal, Timings, read_journal
+from invokekit.errors import AuthenticationError, GraphRejected, ServerError
+from invokekit.results import Journal, Timings
 
 if TYPE_CHECKING:  # imported when used: converting workflows is not needed to watch or download
     from concurrent.futures import ThreadPoolExecutor
@@ -42,7 +43,8 @@ class Client(DatabaseMethods):
     """Talk to one InvokeAI server.
 
     ``url`` defaults to ``$INVOKEAI_URL``, else ``http://127.0.0.1:9090``; :meth:`from_env` is the
-    usual way in (the URL, token and database from the environment, else the local sandbox).
+    usual way in (the URL, token and database from the environment, else the local sandbox). A
+    ``user:password@`` in the URL is sent as basic auth and never shown (``url`` is kept without it).
     ``token`` is a JWT for a multi-user server (or call :meth:`login`). ``db_path`` is the server's
     ``invokeai.db`` for the read-only database monitor: ``"auto"`` finds it when the server runs on
     this machine, a path names it, None turns it off; either way it is used only once proven to be
@@ -59,8 +61,9 @@ class Client(DatabaseMethods):
         *,
         db_path: str | os.PathLike[str] | None = "auto",
     ) -> None:
-        self.url = server_url(url) or DEFAULT_URL
-        self.transport = Transport(self.url, token=token, timeout=timeout)
+        self.transport = Transport(server_url(url) or DEFAULT_URL, token=token, timeout=timeout)
+        #: the server's URL, without any password: safe to print, journal and compare
+        self.url = self.transport.base_url
         self._db_setting = db_path
         self._database: ServerDatabase | None = None
         self.models = Models(self.transport)
@@ -134,9 +137,17 @@ class Client(DatabaseMethods):
             self._downloads = ThreadPoolExecutor(DOWNLOAD_WORKERS, thread_name_prefix="invokekit-download")
         return self._downloads
 
-    def login(self, email: str, password: str) -> None:
-        """Log in to a multi-user server; the token is kept (never logged) for later requests."""
+    def login(self, email: str | None = None, password: str | None = None) -> str:
+        """Log in to a multi-user server; the token is kept (never logged) for later requests, and
+        returned (e.g. for ``$INVOKEAI_TOKEN``). ``email`` and ``password`` default to
+        ``$INVOKEAI_EMAIL`` and ``$INVOKEAI_PASSWORD``."""
+        email = email or os.environ.get("INVOKEAI_EMAIL")
+        password = password or os.environ.get("INVOKEAI_PASSWORD")
+        if not email or not password:
+            missing = " and ".join(n for n, v in (("INVOKEAI_EMAIL", email), ("INVOKEAI_PASSWORD", password)) if not v)
+            raise AuthenticationError(f"logging in to {self.url} needs an email and a password: set {missing}")
         self.auth.login(email, password)
+        return str(self.transport.token)
 
     # --- server knowledge -----------------------------------------------------------------------
 
@@ -321,34 +332,16 @@ class Client(DatabaseMethods):
         """Jobs for every batch of a run journal on this server whose downloads are not finished.
 
         For a crashed kernel or process: the journal was written before each POST, so even a batch
-        whose enqueue answer was never seen is found on the server by its batch id. Batches that
-        never reached the server are left out, and so are batches recorded for another URL unless
-        ``any_server`` (the server moved, e.g. a restarted sandbox on a new port). Call
-        ``wait``/``download`` on the returned jobs.
+        whose enqueue answer was never seen is found on the server by its batch id. A batch whose
+        items the journal saw finish is resumed from the journal alone (its images are fetched by
+        name, even if the server has pruned the items since), and images the journal says are
+        stored, intact, are not fetched again. Batches recorded for another URL are left out
+        unless ``any_server`` (the server moved, e.g. a restarted sandbox on a new port). A batch
+        that never reached the server comes last, as a job whose ``wait`` raises
+        :class:`JobError` saying so. Call ``wait``/``download`` on the returned jobs. Raises
+        :class:`JournalError` for a journal that is missing or unreadable.
         """
-        log = journal if isinstance(journal, Journal) else Journal(journal)
-        jobs = []
-        for entry in read_journal(log.path):
-            elsewhere = bool(entry.url) and str(entry.url).rstrip("/") != self.url
-            if entry.downloads_done or (elsewhere and not any_server):
-                continue
-            job = self.job(
-                entry.batch_id,
-                queue_id=entry.queue_id,
-                item_ids=entry.item_ids,
-                output_nodes=entry.output_nodes,
-                labels=entry.labels,
-                journal=log,
-            )
-            job.places, job.values, job.swept = entry.places, entry.values, entry.swept  # type: ignore[assignment]
-            job.item_values = dict(entry.item_values)
-            if not job.item_ids:
-                continue
-            if entry.item_ids is None:
-                log.enqueued(entry.batch_id, job.item_ids, recovered=True)
-            job.out_dir = entry.out_dir
-            jobs.append(job)
-        return jobs
+        return resume_jobs(self, journal, any_server=any_server)
 
 
 __all__ = ["Client"]

@@ -16,6 +16,7 @@ import ipaddress
 import os
 import re
 import socket
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,8 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from invokekit import _procfs
-from invokekit.errors import MonitorUnavailable
+from invokekit.api._deadline import deadline
+from invokekit.errors import JobTimeout, MonitorUnavailable, ServerUnavailable
 from invokekit.monitors import EventHub, Monitor, make_monitor
 from invokekit.monitors._auto import PASS_DB_PATH
 from invokekit.monitors._dbfile import prove_database
@@ -238,15 +240,25 @@ class DatabaseMethods:
         *,
         queue_id: str = "default",
         db_path: str | os.PathLike[str] | None = None,
+        timeout: float | None = None,
     ) -> Monitor:
         """The monitor ``monitor`` (``auto``, ``events``, ``db``, ``api``) for this server's queue.
 
         Call it before submitting to refuse a monitor that cannot work while nothing is sent: ``db``
         without a usable database raises :class:`MonitorUnavailable` saying why and what to pass. ``auto``
-        reads the database only when it is usable. ``db_path`` overrides the client's.
+        reads the database only when it is usable. ``db_path`` overrides the client's. ``timeout``
+        bounds the choice (proving the database asks the server): a server that does not answer in
+        time is a :class:`JobTimeout`, as the wait it is chosen for would be.
         """
-        return choose_monitor(monitor, self.transport, self.database, queue_id=queue_id, db_path=db_path,
-                              hub=self.events)
+        began = time.monotonic()
+        try:
+            with deadline(timeout):
+                return choose_monitor(monitor, self.transport, self.database, queue_id=queue_id, db_path=db_path,
+                                      hub=self.events)
+        except ServerUnavailable as exc:
+            if timeout is None or time.monotonic() - began < timeout:
+                raise
+            raise JobTimeout(f"not finished after {timeout:g} s: the server did not answer in time: {exc}") from exc
 
 
 __all__ = ["DatabaseMethods", "ServerDatabase", "choose_monitor", "find_database"]

@@ -4,15 +4,16 @@ cancel, time it (a Future-like handle, as gradio_client's ``Job``)."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from invokekit.api._deadline import deadline
 from invokekit.api._items import CANCELED, FAILED, QueueItem
 from invokekit.client._saving import ResultFiles
 from invokekit.errors import JobCanceled, JobFailed
-from invokekit.results import ImageRef, ItemResult, Timings, download_result
+from invokekit.results import ImageRef, ItemResult, StoredFile, Timings
 
 if TYPE_CHECKING:  # the monitors are imported on the first wait: building a client stays cheap
     from invokekit.client._client import Client
@@ -20,6 +21,9 @@ if TYPE_CHECKING:  # the monitors are imported on the first wait: building a cli
     from invokekit.media import LocalMedia
     from invokekit.monitors import Monitor, StatusUpdate, UpdateCallback
     from invokekit.results import Journal
+
+#: seconds reading the results may take beyond a wait's timeout, once every item was seen finished
+COLLECT_GRACE = 5.0
 
 
 class Job:
@@ -63,6 +67,8 @@ class Job:
         self.results: list[ItemResult] | None = None
         #: where this batch's images go when the job is iterated (``Client.resume`` sets the journal's)
         self.out_dir: str | os.PathLike[str] | None = None
+        #: images the journal says are already stored (set by ``Client.resume``): not fetched again
+        self.stored: dict[str, StoredFile] = {}
         self.last_updates: dict[int, StatusUpdate] = {}
         #: server-side name -> the local file (or in-memory image) uploaded for this batch
         self.uploads: dict[str, LocalMedia] = dict(uploads or {})
@@ -105,12 +111,14 @@ class Job:
 
     # --- waiting ------------------------------------------------------------------------------
 
-    def _monitor(self, monitor: str | Monitor, db_path: str | os.PathLike[str] | None) -> tuple[Monitor, bool]:
+    def _monitor(
+        self, monitor: str | Monitor, db_path: str | os.PathLike[str] | None, timeout: float | None
+    ) -> tuple[Monitor, bool]:
         from invokekit.monitors import Monitor
 
         if isinstance(monitor, Monitor):
             return monitor, False
-        return self.client.monitor_for(monitor, queue_id=self.queue_id, db_path=db_path), True
+        return self.client.monitor_for(monitor, queue_id=self.queue_id, db_path=db_path, timeout=timeout), True
 
     def __iter__(self) -> Iterator[ItemResult]:
         """:meth:`as_completed` with the defaults (images go to :attr:`out_dir` when it is set)."""
@@ -139,15 +147,23 @@ class Job:
                 if folder is not None:
                     self._download_one(result, folder)
                 yield result
+            if folder is not None and self.journal is not None:
+                self.journal.downloads_done(self.batch_id, folder)
             return
         from invokekit.client._stream import stream
 
-        watcher, owned = self._monitor(monitor, db_path)
+        watcher, owned = self._monitor(monitor, db_path, timeout)
         yield from stream(self, watcher, owned=owned, out_dir=folder, timeout=timeout, on_update=on_update,
                           pool=self.client.downloads)
 
+    def note_outputs(self, results: Sequence[ItemResult]) -> None:
+        """Journal finished items' statuses and image names before any download (a resume fetches
+        the images by name, even once the server has pruned the items)."""
+        if self.journal is not None:
+            self.journal.outputs(self.batch_id, results)
+
     def note_finished(self, result: ItemResult) -> None:
-        """Record a finished item: its server timings, and its status in the journal."""
+        """Record a finished item's server timings."""
         seen = self.last_updates.get(result.item_id)
         self.timings.record_item(
             result.item_id,
@@ -156,8 +172,6 @@ class Job:
             completed_at=result.completed_at,
             seen_at=seen.seen_at if seen is not None and seen.terminal else None,
         )
-        if self.journal is not None:
-            self.journal.statuses(self.batch_id, {result.item_id: result.status})
 
     def wait(
         self,
@@ -169,8 +183,10 @@ class Job:
     ) -> list[ItemResult]:
         """Block until every item is terminal; return their results (failed items included).
 
-        Raises :class:`JobTimeout` after ``timeout`` seconds and :class:`MonitorError` /
-        :class:`ServerUnavailable` when the server goes away, never hangs.
+        Raises :class:`JobTimeout` after ``timeout`` seconds (a frozen server too: every request
+        of the wait ends by then; reading the results of items seen finished takes at most
+        :data:`COLLECT_GRACE` s more) and :class:`MonitorError` / :class:`ServerUnavailable` when
+        the server goes away, never hangs.
         """
         if self.results is not None and all(r.terminal for r in self.results):
             return self.results  # final statuses never change: nothing left to watch
@@ -186,8 +202,9 @@ class Job:
             for callback in callbacks:
                 callback(update)
 
+        began = time.monotonic()
         with self.timings.stage("wait"):
-            watcher, owned = self._monitor(monitor, db_path)
+            watcher, owned = self._monitor(monitor, db_path, timeout)
             try:
                 finals = watcher.watch(
                     self.item_ids, timeout=timeout, on_update=dispatch if callbacks else None, batch_id=self.batch_id
@@ -198,7 +215,9 @@ class Job:
                 if bar is not None:
                     bar.close()
             self.last_updates.update(finals)
-            self.results = self._collect(finals)
+            left = None if timeout is None else max(COLLECT_GRACE, timeout - (time.monotonic() - began))
+            with deadline(left):
+                self.results = self._collect(finals)
         return self.results
 
     def _collect(self, finals: dict[int, StatusUpdate]) -> list[ItemResult]:
@@ -216,8 +235,7 @@ class Job:
                 completed_at=result.completed_at,
                 seen_at=seen.seen_at if seen is not None and seen.terminal else None,
             )
-        if self.journal is not None:
-            self.journal.statuses(self.batch_id, {r.item_id: r.status for r in results})
+        self.note_outputs(results)
         return results
 
     def result(self, timeout: float | None = None, monitor: str | Monitor = "auto") -> list[ItemResult]:
@@ -261,23 +279,7 @@ class Job:
         return dict(self.item_values.get(int(item_id), self.values))
 
     def _download_one(self, result: ItemResult, out_dir: str | os.PathLike[str]) -> list[Path]:
-        journal = self.journal
-
-        def record(item: ItemResult, ref: ImageRef) -> None:
-            if self.sidecars:
-                self.files.write_sidecar(item, ref)
-            if journal is not None:
-                journal.downloaded(self.batch_id, item.item_id, ref.image_name, ref.path)
-
-        paths = download_result(self.client.transport, result, out_dir, on_file=record,
-                                filename=lambda item, ref: self.files.file_name(out_dir, item, ref))
-        if result.videos:  # and the videos its output nodes made (checked, atomic, like images)
-            from invokekit.media import download_video
-
-            for i, video in enumerate(result.videos):
-                result.videos[i] = replace(video, path=str(download_video(self.client.videos, video, out_dir)))
-                paths.append(Path(str(result.videos[i].path)))
-        return paths
+        return self.files.download(result, out_dir)
 
     def grid(self, x: str | None = None, y: str | None = None, z: str | None = None, *,
              title: str | None = None, cell_size: int | tuple[int, int] | None = None) -> Grid:

@@ -1,4 +1,5 @@
-"""How a job's downloads are saved: readable file names (explore's FileNamer) and sidecars.
+"""How a job's downloads are saved: readable file names (explore's FileNamer), sidecars, the
+journal's record of each file, and the item's videos.
 
 One :class:`ResultFiles` per job: the names it gave (a second download of an image reuses its
 name instead of taking ``-2``; another folder gets its own names, never overwriting a file there)
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from invokekit.errors import InvokekitError
@@ -41,6 +44,30 @@ class ResultFiles:
                 self._names[folder, ref.image_name] = namer.name(item.values, node=ref.node_label,
                                                                  item_id=item.item_id, batch_id=self.job.batch_id)
             return self._names[folder, ref.image_name]
+
+    def download(self, result: ItemResult, out_dir: str | os.PathLike[str]) -> list[Path]:
+        """Download one item's images (those the journal has stored intact are kept) with their
+        sidecars, each file journaled, then the videos its output nodes made."""
+        from invokekit.results import download_result
+
+        job, journal = self.job, self.job.journal
+
+        def record(item: ItemResult, ref: ImageRef) -> None:
+            if job.sidecars:
+                self.write_sidecar(item, ref)
+            if journal is not None:
+                journal.downloaded(job.batch_id, item.item_id, ref.image_name, ref.path, width=ref.width,
+                                   height=ref.height)
+
+        paths = download_result(job.client.transport, result, out_dir, on_file=record, stored=job.stored,
+                                filename=lambda item, ref: self.file_name(out_dir, item, ref))
+        if result.videos:  # and the videos its output nodes made (checked, atomic, like images)
+            from invokekit.media import download_video
+
+            for i, video in enumerate(result.videos):
+                result.videos[i] = replace(video, path=str(download_video(job.client.videos, video, out_dir)))
+                paths.append(Path(str(result.videos[i].path)))
+        return paths
 
     def write_sidecar(self, item: ItemResult, ref: ImageRef) -> None:
         """``<image>.json`` next to the downloaded ``ref``."""

@@ -20,6 +20,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from invokekit.api._deadline import deadline as requests_end_by
 from invokekit.errors import JobError
 from invokekit.monitors import Monitor, StatusUpdate, UpdateCallback
 from invokekit.monitors._tracker import Deadline, TrackedMonitor, Tracker
@@ -63,6 +64,19 @@ def results_of(job: Job, updates: Sequence[StatusUpdate]) -> dict[int, ItemResul
     return {**known, **(read_results(job, unknown) if unknown else {})}
 
 
+def _read_bound(timeout: float | None, began: float) -> float | None:
+    """How long a read of finished items may take: the watch's time left, but at least the
+    :data:`~invokekit.client._job.COLLECT_GRACE` a wait gives it (None without a timeout)."""
+    from invokekit.client._job import COLLECT_GRACE
+
+    return None if timeout is None else max(COLLECT_GRACE, timeout - (time.perf_counter() - began))
+
+
+def _bounded(seconds: float | None, read: Callable[..., Any], *args: Any) -> Any:
+    with requests_end_by(seconds):  # in the pool's thread: the bound must be set there
+        return read(*args)
+
+
 def stream(
     job: Job,
     watcher: Monitor,
@@ -93,7 +107,7 @@ def stream(
             if isinstance(watcher, TrackedMonitor):
                 tracker = Tracker(job.item_ids, on_change, batch_id=job.batch_id)
                 trackers.append(tracker)
-                watcher.run(tracker, Deadline(timeout))
+                watcher.run_within(tracker, Deadline(timeout))  # requests bounded by the deadline too
                 finals = tracker.result()
             else:
                 finals = watcher.watch(job.item_ids, timeout=timeout, on_update=on_change, batch_id=job.batch_id)
@@ -123,6 +137,7 @@ def stream(
     thread.start()
 
     def start(result: ItemResult) -> None:
+        job.note_outputs([result])  # journaled before its images are fetched
         if folder is None or not result.images:
             inbox.put(("ready", result))
         else:
@@ -153,7 +168,8 @@ def stream(
                 job.last_updates.update(value)
             if unread and not reading:  # one read for every item that finished meanwhile
                 batch, unread, reading = [u.item_id for u in unread], [], True
-                later(lambda ids=batch: read_results(job, ids), "read")
+                bound = _read_bound(timeout, began)
+                later(lambda ids=batch, bound=bound: _bounded(bound, read_results, job, ids), "read")
     finally:
         for tracker in trackers:
             tracker.stop()  # the consumer stopped early (or everything is done): end the watch

@@ -10,7 +10,6 @@ fallback reasons and propagate unchanged.
 
 from __future__ import annotations
 
-import logging
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +26,6 @@ from invokekit.monitors._tracker import Deadline, TrackedMonitor, Tracker
 if TYPE_CHECKING:
     from invokekit.api._transport import Transport
 
-log = logging.getLogger("invokekit.monitors")
 
 #: what to tell a user whose database monitor has no database to read
 PASS_DB_PATH = (
@@ -102,6 +100,7 @@ class AutoMonitor(TrackedMonitor):
             except MonitorError as exc:
                 if last:
                     raise
+                deadline.check(tracker, cause=exc)  # no time left for another backend
                 _warn_fallback(exc, self.order[position + 1])
             finally:
                 if backend is not None:
@@ -111,9 +110,9 @@ class AutoMonitor(TrackedMonitor):
 
 
 def _warn_fallback(exc: MonitorError, next_name: str) -> None:
-    message = f"{exc}; falling back to the {next_name} monitor"
-    log.warning(message)
-    warnings.warn(message, MonitorFallbackWarning, stacklevel=4)
+    """One warning, on one channel: a :class:`MonitorFallbackWarning` (Python shows it once; the
+    CLI prints it as one ``invokekit: warning:`` line, without a source line)."""
+    warnings.warn(f"{exc}; falling back to the {next_name} monitor", MonitorFallbackWarning, stacklevel=2)
 
 
 def make_monitor(

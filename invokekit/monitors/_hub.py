@@ -13,6 +13,10 @@ sends it before any item of the batch runs. A batch announced on the connection 
 is *proven*: all its events are here, in order, so a completed item comes with its outputs and a
 wait needs no initial read. Anything else (enqueued before the connection, a drop since) is read
 through the API.
+
+A wait's deadline bounds connecting and subscribing; a close is bounded whatever the server does
+(:mod:`invokekit.monitors._socket_bounds`). The token goes in socket.io's auth data, which
+python-engineio logs at INFO: its loggers get invokekit's redacting filter first.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from invokekit.api._items import TERMINAL, NodeOutput, has_images
+from invokekit.api._secrets import guard_loggers, redact
 from invokekit.errors import MonitorError
+from invokekit.monitors._socket_bounds import connect_budget, shutdown
 
 if TYPE_CHECKING:
     import socketio
@@ -113,7 +119,7 @@ class EventHub:
         elif sio.connected and queue_id not in self._live:
             self._subscribe(sio, queue_id)
         with self._changed:
-            end = time.perf_counter() + self.connect_timeout
+            end = time.perf_counter() + connect_budget(self.connect_timeout)
             while self.connected and self._live.get(queue_id) != self.generation:
                 left = end - time.perf_counter()
                 if left <= 0:
@@ -124,6 +130,7 @@ class EventHub:
         import socketio  # imported here: ~0.1 s, paid only by those who use events
         import socketio.exceptions
 
+        guard_loggers()  # before the client exists: its first log lines may carry the token
         with self._lock:
             if self._sio is not None:
                 return
@@ -132,15 +139,19 @@ class EventHub:
             self._register(sio)
             self._sio = sio
             self.opened += 1
+        budget = connect_budget(self.connect_timeout)
+        sio.eio.request_timeout = budget  # this handshake ends by the deadline; reconnections get the usual
         try:
-            sio.connect(self.url, socketio_path=SOCKETIO_PATH, transports=["websocket"], auth=self._auth,
-                        wait_timeout=self.connect_timeout)
+            sio.connect(self.url, headers=self.transport.connection_headers(), socketio_path=SOCKETIO_PATH,
+                        transports=["websocket"], auth=self._auth, wait_timeout=budget)
         except (socketio.exceptions.ConnectionError, ValueError, OSError) as exc:
             with self._lock:
                 self._sio = None
-            _shutdown(sio)
+            shutdown(sio)
             where = f"{self.url}{SOCKETIO_PATH}"
-            raise MonitorError(f"cannot connect to socket.io at {where}: {exc}", backend="events") from exc
+            raise MonitorError(f"cannot connect to socket.io at {where}: {redact(str(exc))}", backend="events") from exc
+        finally:
+            sio.eio.request_timeout = self.connect_timeout
 
     def _auth(self) -> dict[str, str] | None:
         """Called on every (re)connection, so a refreshed token is used."""
@@ -283,17 +294,7 @@ class EventHub:
             sio, self._sio = self._sio, None
             self._live.clear()
         if sio is not None:
-            _shutdown(sio)
-
-
-def _shutdown(client: socketio.Client) -> None:
-    """Disconnect and stop any reconnection attempt, so no socket thread is left behind."""
-    try:
-        client.shutdown()
-        if client.connected:  # a reconnection that succeeded while shutting down
-            client.disconnect()
-    except Exception:  # pragma: no cover - best effort; never mask the caller's own outcome
-        log.debug("socket.io shutdown failed", exc_info=True)
+            shutdown(sio)
 
 
 __all__ = ["SOCKETIO_PATH", "EventHub", "ItemRecord", "Listener"]

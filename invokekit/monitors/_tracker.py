@@ -15,8 +15,9 @@ import time
 from abc import abstractmethod
 from collections.abc import Sequence
 
+from invokekit.api._deadline import deadline as requests_end_by
 from invokekit.api._items import status_stage
-from invokekit.errors import JobTimeout
+from invokekit.errors import JobTimeout, MonitorError, ServerUnavailable
 from invokekit.monitors._base import Monitor, StatusUpdate, UpdateCallback
 
 log = logging.getLogger("invokekit.monitors")
@@ -148,20 +149,35 @@ class Deadline:
             return cap
         return max(0.0, min(cap, self.at - time.perf_counter()))
 
-    def check(self, tracker: Tracker) -> None:
-        """Raise :class:`JobTimeout` naming the unfinished items once the deadline has passed."""
-        if self.at is None or time.perf_counter() < self.at:
+    def passed(self) -> bool:
+        return self.at is not None and time.perf_counter() >= self.at
+
+    def seconds_left(self) -> float | None:
+        """Seconds until the deadline (0 once passed), None when there is none."""
+        return None if self.at is None else max(0.0, self.at - time.perf_counter())
+
+    def check(self, tracker: Tracker, cause: BaseException | None = None) -> None:
+        """Raise :class:`JobTimeout` naming the unfinished items once the deadline has passed.
+
+        ``cause`` is what stopped the watch at the deadline (a request cut short by it): the
+        timeout is raised from it, and says so.
+        """
+        if not self.passed():
             return
         pending = tracker.pending()
         if not pending:
             return
         shown = ", ".join(f"{i} ({tracker.status(i) or 'not seen yet'})" for i in pending[:10])
         more = f" and {len(pending) - 10} more" if len(pending) > 10 else ""
-        raise JobTimeout(
+        why = f"; the server did not answer in time: {cause}" if cause is not None else ""
+        error = JobTimeout(
             f"{len(pending)} of {len(tracker.item_ids)} queue item(s) not finished after {self.timeout:g} s: "
-            f"{shown}{more}",
+            f"{shown}{more}{why}",
             item_id=pending[0],
         )
+        if cause is None:
+            raise error
+        raise error from cause
 
 
 class Backoff:
@@ -193,8 +209,18 @@ class TrackedMonitor(Monitor):
     ) -> dict[int, StatusUpdate]:
         tracker = Tracker(item_ids, on_update, batch_id=batch_id)
         if tracker.item_ids:
-            self.run(tracker, Deadline(timeout))
+            self.run_within(tracker, Deadline(timeout))
         return tracker.result()
+
+    def run_within(self, tracker: Tracker, deadline: Deadline) -> None:
+        """:meth:`run`, with every request it sends (in this thread) ending by ``deadline``; one
+        cut short by it (a frozen or unreachable server) is the :class:`JobTimeout` it amounts to."""
+        with requests_end_by(deadline.seconds_left()):
+            try:
+                self.run(tracker, deadline)
+            except (ServerUnavailable, MonitorError) as exc:
+                deadline.check(tracker, cause=exc)
+                raise
 
     @abstractmethod
     def run(self, tracker: Tracker, deadline: Deadline) -> None:

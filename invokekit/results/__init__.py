@@ -2,7 +2,8 @@
 run journal that lets a crashed process finish its work."""
 
 from invokekit.results._download import check_image_name, download_image, download_result, download_results
-from invokekit.results._journal import Journal, JournalEntry, read_journal
+from invokekit.results._journal import Journal
+from invokekit.results._journal_read import JournalEntry, StoredFile, read_journal
 from invokekit.results._outputs import ImageRef, ItemResult, default_output_nodes, item_result
 from invokekit.results._sidecar import sidecar_path, sidecar_record, write_sidecar
 from invokekit.results._timing import ItemTiming, Timings, parse_server_time
@@ -13,6 +14,7 @@ __all__ = [
     "ItemTiming",
     "Journal",
     "JournalEntry",
+    "StoredFile",
     "Timings",
     "check_image_name",
     "default_output_nodes",

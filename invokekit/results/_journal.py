@@ -1,10 +1,13 @@
 """A local, append-only JSONL run journal, so that a crashed kernel loses nothing.
 
 Each submission is recorded *before* its enqueue POST (with the batch id the client picked), and
-later records add the item ids, statuses and downloaded files. Records are only ever appended
-(one JSON object per line, flushed and fsynced, under an advisory lock on the file), so a crash can at worst cut
-the last line, which the reader skips. :func:`read_journal` folds the records into one
-:class:`JournalEntry` per batch, which is what ``invokekit resume`` works from.
+later records add the item ids, the items' outcomes with the names of their images (as soon as the
+items are seen finished, before any download: images of items the server later prunes can still
+be fetched by name), and each stored file with its size and SHA-256 (so a resume does not fetch
+it again). Records are only ever appended, one JSON object per line, under an advisory lock on the
+file, and fsynced. A crash or a full disk can cut the last line; the next record then starts on a
+new line of its own, so the cut line is the only thing lost, and the reader skips it
+(:mod:`invokekit.results._journal_read` folds the records back into batches).
 """
 
 from __future__ import annotations
@@ -13,44 +16,18 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from invokekit.api._items import TERMINAL
+from invokekit.api._secrets import split_credentials
+from invokekit.results._journal_read import sha256_of
+from invokekit.results._outputs import ItemResult
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: appends of one short line are atomic enough
     fcntl = None  # type: ignore[assignment]
-
-
-@dataclass
-class JournalEntry:
-    """What the journal knows about one batch."""
-
-    batch_id: str
-    url: str | None = None
-    queue_id: str = "default"
-    output_nodes: list[str] | None = None
-    labels: dict[str, str] = field(default_factory=dict)
-    #: name -> [[node_id, field], ...] and the set values (what names each item's values)
-    places: dict[str, list[list[str]]] = field(default_factory=dict)
-    values: dict[str, Any] = field(default_factory=dict)
-    swept: list[str] = field(default_factory=list)
-    item_values: dict[int, dict[str, Any]] = field(default_factory=dict)
-    out_dir: str | None = None
-    submitted_at: float | None = None
-    item_ids: list[int] | None = None
-    statuses: dict[int, str] = field(default_factory=dict)
-    downloaded: dict[str, str] = field(default_factory=dict)  # image name -> path
-    error: str | None = None
-    downloads_done: bool = False
-
-    @property
-    def terminal(self) -> bool:
-        """Every item of the batch reached a final status (as far as the journal knows)."""
-        return bool(self.item_ids) and all(self.statuses.get(i) in TERMINAL for i in self.item_ids or [])
 
 
 class Journal:
@@ -65,15 +42,27 @@ class Journal:
         self.out_dir = str(out_dir) if out_dir is not None else None
 
     def append(self, event: str, batch_id: str, **data: Any) -> None:
+        """Append one record on a line of its own, durably (fsync), under the file's lock."""
         record = {"event": event, "batch_id": batch_id, "time": time.time(), **data}
-        line = json.dumps(record, default=str, separators=(",", ":")) + "\n"
+        line = (json.dumps(record, default=str, separators=(",", ":")) + "\n").encode("ascii")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as fh:
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
             if fcntl is not None:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # released when the file is closed
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
+                fcntl.flock(fd, fcntl.LOCK_EX)  # released when the file is closed
+            size = os.fstat(fd).st_size
+            if size:
+                os.lseek(fd, size - 1, os.SEEK_SET)
+                if os.read(fd, 1) != b"\n":  # the last record was cut (crash, full disk)
+                    line = b"\n" + line
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if not size:
+            _fsync_folder(self.path.parent)  # a new file: make its name durable too
 
     # the records invokekit writes ---------------------------------------------------------------
 
@@ -93,7 +82,7 @@ class Journal:
         self.append(
             "submit",
             batch_id,
-            url=url,
+            url=split_credentials(url)[0],  # never a password
             queue_id=queue_id,
             output_nodes=list(output_nodes) if output_nodes is not None else None,
             labels=dict(labels),
@@ -116,59 +105,66 @@ class Journal:
         """The values that made each item (by friendly name), once the items are done."""
         self.append("values", batch_id, values={str(k): dict(v) for k, v in values.items()})
 
-    def downloaded(self, batch_id: str, item_id: int, image_name: str, path: str | os.PathLike[str]) -> None:
-        self.append("downloaded", batch_id, item_id=item_id, image_name=image_name, path=str(path))
+    def outputs(self, batch_id: str, results: Sequence[ItemResult]) -> None:
+        """Record the outcome of every finished item of ``results``: its status, the server's
+        error, and the names of its output images (what a resume needs once the server has pruned
+        the items)."""
+        items: dict[str, dict[str, Any]] = {}
+        for r in results:
+            if r.status not in TERMINAL:
+                continue
+            entry: dict[str, Any] = {
+                "status": r.status,
+                "images": [{"node_id": ref.node_id, "image_name": ref.image_name} for ref in r.images],
+            }
+            if r.error_type or r.error_message:
+                entry["error_type"], entry["error_message"] = r.error_type, r.error_message
+            items[str(r.item_id)] = entry
+        if items:
+            self.append("outputs", batch_id, items=items)
+
+    def downloaded(
+        self,
+        batch_id: str,
+        item_id: int,
+        image_name: str,
+        path: str | os.PathLike[str],
+        *,
+        width: int | None = None,
+        height: int | None = None,
+    ) -> None:
+        """Record a stored image, with the size and SHA-256 of the file as it is now."""
+        try:
+            size, digest = os.path.getsize(path), sha256_of(path)
+        except OSError:
+            size, digest = None, None
+        self.append(
+            "downloaded",
+            batch_id,
+            item_id=item_id,
+            image_name=image_name,
+            path=str(path),
+            size=size,
+            sha256=digest,
+            width=width,
+            height=height,
+        )
 
     def downloads_done(self, batch_id: str, out_dir: str | os.PathLike[str]) -> None:
         self.append("downloads_done", batch_id, out_dir=str(out_dir))
 
 
-def read_journal(path: str | os.PathLike[str]) -> list[JournalEntry]:
-    """Fold the journal's records into one entry per batch, in submission order.
-
-    A cut last line (crash mid-write) is skipped; unknown events are ignored.
-    """
-    folded: dict[str, JournalEntry] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(record, dict) or "batch_id" not in record:
-                continue
-            batch_id = str(record["batch_id"])
-            _apply(folded.setdefault(batch_id, JournalEntry(batch_id=batch_id)), record)
-    return list(folded.values())
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows cannot open folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse fsync on folders
+        pass
+    finally:
+        os.close(fd)
 
 
-def _apply(entry: JournalEntry, record: Mapping[str, Any]) -> None:
-    event = record.get("event")
-    if event == "submit":
-        entry.url = record.get("url")
-        entry.queue_id = record.get("queue_id") or "default"
-        entry.output_nodes = record.get("output_nodes")
-        entry.labels = dict(record.get("labels") or {})
-        entry.out_dir = record.get("out_dir")
-        entry.places = dict(record.get("places") or {})
-        entry.values = dict(record.get("values") or {})
-        entry.swept = list(record.get("swept") or [])
-        entry.submitted_at = record.get("time")
-    elif event == "values":
-        entry.item_values.update({int(k): dict(v) for k, v in (record.get("values") or {}).items()})
-    elif event == "enqueued":
-        entry.item_ids = [int(i) for i in record.get("item_ids") or []]
-        entry.error = None
-    elif event == "submit_failed":
-        entry.error = record.get("error")
-    elif event == "status":
-        entry.statuses.update({int(k): v for k, v in (record.get("statuses") or {}).items()})
-    elif event == "downloaded":
-        entry.downloaded[str(record.get("image_name"))] = str(record.get("path"))
-    elif event == "downloads_done":
-        entry.downloads_done = True
-        if record.get("out_dir"):
-            entry.out_dir = record.get("out_dir")
-
-
-__all__ = ["Journal", "JournalEntry", "read_journal"]
+__all__ = ["Journal"]

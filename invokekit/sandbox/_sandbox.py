@@ -29,13 +29,17 @@ from invokekit.sandbox._models import install_tiny_models
 from invokekit.sandbox._proc import StatusCallback, print_status
 from invokekit.sandbox._venv import ensure_venv
 
+#: how long a port a dead server still holds may take to be released before another is chosen
+PORT_GRACE = 3.0
+
 
 class Sandbox:
     """A real InvokeAI on 127.0.0.1 for tests, notebooks and demos; ``with Sandbox() as sb: ...``.
 
-    ``port`` None picks a free port; a requested port that is taken is replaced by a free one (the
-    port really used is in ``url``). ``cache_dir`` defaults to ``$INVOKEKIT_CACHE`` or
-    ``~/.cache/invokekit``. ``requirements`` is what gets pip-installed into the InvokeAI venv.
+    ``port`` None keeps the port the sandbox ran on last time (after a crash too), else picks a free
+    one; a port that is taken is replaced by a free one (the port really used is in ``url``).
+    ``cache_dir`` defaults to ``$INVOKEKIT_CACHE`` or ``~/.cache/invokekit``. ``requirements`` is
+    what gets pip-installed into the InvokeAI venv.
     ``name`` defaults to ``$INVOKEKIT_SANDBOX``, else "default" (a private sandbox for one test run or
     one developer: ``INVOKEKIT_SANDBOX=mine``). ``progress`` receives short progress lines (default:
     printed on stderr; None for silence).
@@ -221,12 +225,16 @@ class Sandbox:
         self._state = state
 
     def _choose_port(self) -> int:
-        if self.requested_port is None:
+        """The requested port, else the one this sandbox ran on last time (so a restart, even after
+        a crash, keeps its URL), else a free one; a taken port is replaced by a free one."""
+        wanted = self.requested_port if self.requested_port is not None else _server.configured_port(self.root)
+        if wanted is None:
             return _server.free_port()
-        if _server.port_is_free(self.requested_port):
-            return self.requested_port
+        if _server.port_frees_up(wanted, PORT_GRACE):
+            return wanted
         port = _server.free_port()
-        self._say(f"port {self.requested_port} is in use; using port {port} instead")
+        last = "" if self.requested_port is not None else ", where this sandbox ran last,"
+        self._say(f"port {wanted}{last} is in use; using port {port} instead")
         return port
 
     def _start(self) -> dict[str, Any]:

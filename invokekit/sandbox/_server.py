@@ -32,13 +32,41 @@ _OWNED_KEYS = ("host", "port", "device", "precision")
 
 
 def port_is_free(port: int) -> bool:
-    """True if nothing is bound to ``127.0.0.1:port`` (a bind test also catches non-listening sockets)."""
+    """True if a server could listen on ``127.0.0.1:port`` now (a bind test, which also catches
+    sockets bound but not listening).
+
+    The test binds with ``SO_REUSEADDR``, as InvokeAI's server (uvicorn) does: connections of a
+    server that just died linger in TIME_WAIT on its port for a minute, and must not make the port
+    look taken (a restarted sandbox keeps its port, so journals and notebooks still find it).
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((HOST, port))
         except OSError:
             return False
     return True
+
+
+def port_frees_up(port: int, seconds: float) -> bool:
+    """Whether ``port`` is free, or becomes free within ``seconds`` (a server killed a moment ago
+    still holds its listening socket while its threads are torn down)."""
+    deadline = time.monotonic() + seconds
+    while not port_is_free(port):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def configured_port(root: Path) -> int | None:
+    """The port ``root/invokeai.yaml`` names (the one the sandbox last ran on), if any."""
+    try:
+        text = (root / "invokeai.yaml").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    found = re.search(r"^port:\s*(\d+)\s*$", text, re.MULTILINE)
+    return int(found.group(1)) if found else None
 
 
 def free_port() -> int:

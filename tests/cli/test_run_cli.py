@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -10,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from _faultproxy import FaultProxy, Rules
 from PIL import Image
 
 from invokekit.cli import main
@@ -222,3 +224,21 @@ def test_a_sweep_prints_and_saves_each_item_as_it_finishes(invokeai_sandbox, tmp
     for earlier, later in zip(order, order[2:], strict=False):
         png = Path(items[earlier]["images"][0]["path"])
         assert png.stat().st_mtime < completed[later], f"item {earlier}'s PNG came after item {later} finished"
+
+
+@pytest.mark.server
+def test_a_monitor_fallback_is_one_warning_line_without_source(invokeai_sandbox, tmp_path) -> None:
+    graph = tmp_path / "graph.json"
+    graph.write_text(json.dumps({"nodes": {"n": {"id": "n", "type": "integer", "value": 3, "use_cache": False}}}))
+    no_socket = Rules(answer=lambda m, p: p.startswith("/ws/socket.io"), answer_times=100, answer_status=404)
+    root = Path(__file__).resolve().parents[2]
+    with FaultProxy(invokeai_sandbox.url, no_socket) as proxy:
+        argv = [sys.executable, "-m", "invokekit", "run", str(graph), "--url", proxy.url, "--monitor", "events"]
+        env = {**os.environ, "PYTHONPATH": str(root)}
+        done = subprocess.run(
+            [*argv, "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300, cwd=root, env=env
+        )
+    assert done.returncode == 0, done.stderr
+    told = [line for line in done.stderr.splitlines() if "falling back" in line]
+    assert len(told) == 1 and told[0].startswith("invokekit: warning: events monitor: cannot connect"), done.stderr
+    assert ".py:" not in done.stderr and "warnings.warn" not in done.stderr

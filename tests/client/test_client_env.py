@@ -46,6 +46,16 @@ def test_the_url_token_and_database_come_from_the_environment(monkeypatch, invok
         assert (found.path, found.source) == (invokeai_sandbox.db_path, "db_path")
 
 
+def test_a_url_without_its_password_gets_it_from_the_environment_for_that_server_only(monkeypatch) -> None:
+    monkeypatch.setenv("INVOKEAI_URL", "http://ann:s3cr3t@127.0.0.1:9")
+    monkeypatch.setenv("INVOKEAI_TOKEN", "a-token")
+    with Client.from_env("http://127.0.0.1:9", db_path=None) as client:  # e.g. the URL a journal recorded
+        assert client.url == "http://127.0.0.1:9" and "s3cr3t" not in repr(client)
+        assert client.transport.session.auth == ("ann", "s3cr3t") and client.transport.token == "a-token"
+    with Client.from_env("http://127.0.0.1:10", db_path=None) as other:
+        assert other.transport.session.auth is None and other.transport.token is None
+
+
 @pytest.mark.server
 def test_an_explicit_url_wins_and_takes_nothing_of_the_other_servers(monkeypatch, invokeai_sandbox) -> None:
     monkeypatch.setenv("INVOKEAI_URL", "http://127.0.0.1:9")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import random
 import socket
 import threading
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from invokekit.client import Transport
-from invokekit.errors import MonitorError, ServerUnavailable
+from invokekit.errors import JobTimeout, MonitorError, ServerUnavailable
 from invokekit.monitors import AutoMonitor, EventMonitor, MonitorFallbackWarning, StatusUpdate
 
 pytestmark = pytest.mark.server
@@ -47,6 +48,14 @@ def test_auto_falls_back_to_the_api_when_the_socket_cannot_connect(transport, jo
         final = monitor.watch(jobs.all, timeout=60)
     assert {i: u.status for i, u in final.items()} == jobs.expected()
     assert monitor.used == ["events", "api"]
+
+
+def test_a_fallback_is_told_once_as_a_warning_and_not_logged_too(transport, jobs, caplog, recwarn):
+    caplog.set_level(logging.DEBUG, logger="invokekit")
+    AutoMonitor(transport, events_url=_closed_port_url()).watch(jobs.all, timeout=60)
+    told = [w for w in recwarn if issubclass(w.category, MonitorFallbackWarning)]
+    assert len(told) == 1 and "falling back to the api monitor" in str(told[0].message)
+    assert not [r for r in caplog.records if "falling back" in r.getMessage()]
 
 
 def test_socket_closed_mid_wait_by_another_thread_falls_back_to_polling(transport, enqueue):
@@ -99,6 +108,23 @@ def test_server_gone_mid_wait_ends_the_events_watch_with_an_error(ik_server, enq
             monitor.watch(ids, timeout=60, on_update=lambda _u: proxy.kill())
     finally:
         transport.close()
+
+
+def test_a_black_holed_connection_ends_the_wait_at_its_timeout(enqueue, proxy):
+    """Socket and API go through a proxy that stops passing anything on (connections stay open):
+    the wait ends at its timeout, closing the dead socket included (not after 3 x 30 s of
+    requests, and ~40 s for socket.io to give up on its close handshake)."""
+    ids = enqueue(runs=10)
+    transport = Transport(proxy.url, timeout=30.0, retries=2)
+    try:
+        monitor = EventMonitor(transport)
+        began = time.monotonic()
+        with pytest.raises(JobTimeout, match="not finished after 5 s"):
+            monitor.watch(ids, timeout=5, on_update=lambda _u: proxy.black_hole())
+        took = time.monotonic() - began
+    finally:
+        transport.close()
+    assert took < 5 + 4, f"the wait took {took:.1f} s"
 
 
 def _sdxl_graph(transport: Transport, steps: int) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,15 @@ def test_an_unknown_image_is_a_download_error(invokeai_sandbox, tmp_path: Path) 
     with Client(invokeai_sandbox.url) as client, pytest.raises(DownloadError):
         download_image(client.transport, "no-such-image.png", tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_images_are_written_with_the_users_umask(invokeai_sandbox, image_name: str, tmp_path: Path, umask: int) -> None:
+    old = os.umask(umask)
+    try:
+        with Client(invokeai_sandbox.url) as client:
+            path, _, _ = download_image(client.transport, image_name, tmp_path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # as any new file (mkstemp would give 0600)

@@ -59,7 +59,11 @@ def test_default_output_nodes_are_the_non_intermediate_ones() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["", ".", "..", "../x.png", "a/b.png", "a\\b.png", "/etc/passwd", "x\x00.png", "..png", "~root", "a\nb.png"]
+    "name",
+    [
+        *["", ".", "..", "../x.png", "a/b.png", "a\\b.png", "/etc/passwd", "x\x00.png", "..png", "~root"],
+        *["a\nb.png", "x\x7f.png", ".hidden.png"],
+    ],
 )
 def test_unsafe_image_names_are_refused(name: str) -> None:
     with pytest.raises(DownloadError):
@@ -68,3 +72,8 @@ def test_unsafe_image_names_are_refused(name: str) -> None:
 
 def test_ordinary_image_names_pass() -> None:
     assert check_image_name("b80d10aa-590a-4803-a517-daffa2fa3219.png") == "b80d10aa-590a-4803-a517-daffa2fa3219.png"
+
+
+@pytest.mark.parametrize("name", ["my..image.png", "a...b.png", "x..", "v1.2..3.webp"])
+def test_dots_inside_a_name_are_harmless(name: str) -> None:
+    assert check_image_name(name) == name

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,50 @@ def test_context_manager_does_not_stop_a_server_it_did_not_start(invokeai_sandbo
         assert not again.started
     assert invokeai_sandbox.status() is not None
     assert pid_alive(invokeai_sandbox.pid) and os.getpgid(invokeai_sandbox.pid) == invokeai_sandbox.pid
+
+
+def _bind_without_reuse(port: int) -> bool:
+    """Whether a plain bind (no SO_REUSEADDR) to ``port`` succeeds now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.mark.server
+@pytest.mark.timeout(400)
+def test_a_crashed_sandbox_comes_back_on_its_port_so_resume_finds_it(tmp_path: Path) -> None:
+    from invokekit.cli import main
+    from invokekit.client import Client
+
+    graph = {
+        "nodes": {
+            "blank": {"id": "blank", "type": "blank_image", "width": 16, "height": 16, "is_intermediate": True},
+            "resize": {"id": "resize", "type": "img_resize", "width": 20, "height": 12, "use_cache": False},
+        },
+        "edges": [
+            {"source": {"node_id": "blank", "field": "image"}, "destination": {"node_id": "resize", "field": "image"}}
+        ],
+    }
+    sandbox = Sandbox("test-port-crash", progress=None)
+    try:
+        sandbox.up()
+        url, port = sandbox.url, int(sandbox.url.rsplit(":", 1)[1])
+        journal = tmp_path / "journal.jsonl"
+        with Client(url) as client:
+            job = client.submit(graph, journal=journal)
+            job.wait(monitor="api", timeout=120)  # finished on the server, not downloaded yet: then the crash
+            pid = sandbox.pid
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
+            while pid_alive(pid):
+                time.sleep(0.05)
+        # the dead server's connections linger in TIME_WAIT on its port: a plain bind is refused...
+        assert not _bind_without_reuse(port)
+        again = Sandbox("test-port-crash", progress=None).up()
+        assert again.started and again.url == url  # ...yet the sandbox comes back on that port
+        assert main(["resume", str(journal), "--out", str(tmp_path / "out")]) == 0  # no --url needed
+        assert [p.suffix for p in (tmp_path / "out").iterdir() if p.suffix == ".png"] == [".png"]
+    finally:
+        _forget(sandbox)
