@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
@@ -26,8 +25,8 @@ from invokekit.client._dbpath import DatabaseMethods, ServerDatabase
 from invokekit.client._env import client_from_env, server_url
 from invokekit.client._job import Job
 from invokekit.client._resume import resume_jobs
-from invokekit.client._submit import check_batch_items, enqueue_once, find_batch_items, journal_failure, with_labels
-from invokekit.errors import AuthenticationError, GraphRejected, ServerError
+from invokekit.client._submit import check_batch_items, find_batch_items, send_batch
+from invokekit.errors import AuthenticationError, ServerError
 from invokekit.results import Journal, Timings
 
 if TYPE_CHECKING:  # imported when used: converting workflows is not needed to watch or download
@@ -267,66 +266,17 @@ class Client(DatabaseMethods):
         timings = timings or Timings()
         log = journal if isinstance(journal, Journal) or journal is None else Journal(journal)
         batch = self.prepare(source, runs, sweep, board, sets=sets, text=text, check=check, timings=timings, **explore)
-        from invokekit.media import planned_inputs, upload_media
+        return send_batch(self, batch, journal=log, queue_id=queue_id, prepend=prepend, timings=timings, name=name)
 
-        uploads = upload_media(self, batch, timings=timings)  # local images and videos, once per content
-        batch_id = str(uuid.uuid4())
-        output_nodes = batch.output_nodes
-        labels = {n: batch.labels[n] for n in output_nodes if n in batch.labels}
-        from invokekit.explore._names import check_template
-        from invokekit.results._values import plan_values, set_values
-
-        places, values = batch.value_places, set_values(batch.graph, batch.value_places, skip=batch.swept)
-        if name is not None:
-            check_template(name, places)  # a file name template that cannot be filled is refused now
-        if log is not None:
-            log.submitted(batch_id, url=self.url, queue_id=queue_id, output_nodes=output_nodes, labels=labels,
-                          places=places, values=values, swept=batch.swept)
-        with timings.stage("submit"):
-            try:
-                item_ids, recovered = enqueue_once(
-                    self.transport, self.queue, batch.body(batch_id), queue_id=queue_id,
-                    prepend=prepend or batch.prepend, expected=batch.item_count,
-                )
-            except Exception as exc:
-                if log is not None:
-                    journal_failure(log, batch_id, exc)
-                if isinstance(exc, GraphRejected) and batch.labels:
-                    raise with_labels(exc, batch.labels) from exc
-                raise
-        planned = plan_values(batch.data, places, values, batch.runs)  # item ids ascend in enqueue order
-        item_values = dict(zip(item_ids, planned, strict=True)) if len(planned) == len(item_ids) else {}
-        if log is not None:
-            log.enqueued(batch_id, item_ids, recovered=recovered)
-            log.item_values(batch_id, item_values)
-        return Job(self, batch_id=batch_id, item_ids=item_ids, queue_id=queue_id, output_nodes=output_nodes,
-                   labels=labels, timings=timings, journal=log, places=places, values=values, swept=batch.swept,
-                   name=name, item_values=item_values, uploads=uploads,
-                   inputs=planned_inputs(batch, item_ids, uploads))
-
-    def job(
-        self,
-        batch_id: str,
-        *,
-        queue_id: str = "default",
-        item_ids: Sequence[int] | None = None,
-        output_nodes: Sequence[str] | None = None,
-        labels: dict[str, str] | None = None,
-        journal: Journal | None = None,
-    ) -> Job:
+    def job(self, batch_id: str, *, queue_id: str = "default", item_ids: Sequence[int] | None = None,
+            output_nodes: Sequence[str] | None = None, labels: dict[str, str] | None = None,
+            journal: Journal | None = None) -> Job:
         """Re-attach to a batch already on the server (item ids are looked up when not given; given
         ones must be that batch's there, else :class:`JobError`: never another batch's images)."""
         ids = (check_batch_items(self.queue, batch_id, list(item_ids), queue_id) if item_ids
                else find_batch_items(self.queue, batch_id, queue_id))
-        return Job(
-            self,
-            batch_id=batch_id,
-            item_ids=ids,
-            queue_id=queue_id,
-            output_nodes=output_nodes,
-            labels=labels,
-            journal=journal,
-        )
+        return Job(self, batch_id=batch_id, item_ids=ids, queue_id=queue_id, output_nodes=output_nodes,
+                   labels=labels, journal=journal)
 
     def resume(self, journal: str | os.PathLike[str] | Journal, *, any_server: bool = False) -> list[Job]:
         """Jobs for every batch of a run journal on this server whose downloads are not finished.

@@ -16,13 +16,19 @@ items it did take are canceled again and :class:`QueueFull` says how many it too
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invokekit.api import Queue, Transport
+from invokekit.client._job import Job
 from invokekit.errors import GraphRejected, JobError, QueueFull, ServerError, ServerUnavailable
-from invokekit.results import Journal
+from invokekit.results import Journal, Timings
+
+if TYPE_CHECKING:
+    from invokekit.client._client import Client
+    from invokekit.workflow import Batch
 
 #: asked about a lost enqueue for the request timeout plus this long, from the moment it was lost:
 #: a server slow enough to miss the timeout may take as long again (plus its gc pauses) to commit
@@ -167,4 +173,48 @@ def _recover(queue: Queue, batch_id: str, queue_id: str, window: float, lost: Se
         time.sleep(min(RECOVERY_POLL, max(0.0, deadline - time.monotonic())))
 
 
-__all__ = ["check_batch_items", "enqueue_once", "find_batch_items", "journal_failure", "with_labels"]
+def send_batch(client: Client, batch: Batch, *, journal: Journal | None, queue_id: str, prepend: bool,
+               timings: Timings, name: str | None) -> Job:
+    """The second half of :meth:`Client.submit`: a checked batch's local media uploaded, the
+    submission journaled, the batch enqueued exactly once, and its :class:`Job` (with each item's
+    values) returned."""
+    log = journal
+    from invokekit.media import planned_inputs, upload_media
+
+    uploads = upload_media(client, batch, timings=timings)  # local images and videos, once per content
+    batch_id = str(uuid.uuid4())
+    output_nodes = batch.output_nodes
+    labels = {n: batch.labels[n] for n in output_nodes if n in batch.labels}
+    from invokekit.explore._names import check_template
+    from invokekit.results._values import plan_values, set_values
+
+    places, values = batch.value_places, set_values(batch.graph, batch.value_places, skip=batch.swept)
+    if name is not None:
+        check_template(name, places)  # a file name template that cannot be filled is refused now
+    if log is not None:
+        log.submitted(batch_id, url=client.url, queue_id=queue_id, output_nodes=output_nodes, labels=labels,
+                      places=places, values=values, swept=batch.swept)
+    with timings.stage("submit"):
+        try:
+            item_ids, recovered = enqueue_once(
+                client.transport, client.queue, batch.body(batch_id), queue_id=queue_id,
+                prepend=prepend or batch.prepend, expected=batch.item_count,
+            )
+        except Exception as exc:
+            if log is not None:
+                journal_failure(log, batch_id, exc)
+            if isinstance(exc, GraphRejected) and batch.labels:
+                raise with_labels(exc, batch.labels) from exc
+            raise
+    planned = plan_values(batch.data, places, values, batch.runs)  # item ids ascend in enqueue order
+    item_values = dict(zip(item_ids, planned, strict=True)) if len(planned) == len(item_ids) else {}
+    if log is not None:
+        log.enqueued(batch_id, item_ids, recovered=recovered)
+        log.item_values(batch_id, item_values)
+    return Job(client, batch_id=batch_id, item_ids=item_ids, queue_id=queue_id, output_nodes=output_nodes,
+               labels=labels, timings=timings, journal=log, places=places, values=values, swept=batch.swept,
+               name=name, item_values=item_values, uploads=uploads,
+               inputs=planned_inputs(batch, item_ids, uploads))
+
+
+__all__ = ["check_batch_items", "enqueue_once", "find_batch_items", "journal_failure", "send_batch", "with_labels"]
