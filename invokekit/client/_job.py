@@ -227,14 +227,7 @@ class Job:
         found = results_of(self, [finals[i] for i in self.item_ids if i in finals])
         results = [found[i] for i in self.item_ids]
         for result in results:
-            seen = finals.get(result.item_id)
-            self.timings.record_item(
-                result.item_id,
-                created_at=result.created_at,
-                started_at=result.started_at,
-                completed_at=result.completed_at,
-                seen_at=seen.seen_at if seen is not None and seen.terminal else None,
-            )
+            self.note_finished(result)  # finals are in last_updates (wait put them there)
         self.note_outputs(results)
         return results
 
