@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ._backbone import SCHEDULER_BETAS, make_unet, make_vae
 from ._text import text_config, tokenizer
 
 SEED = 20261201
@@ -20,50 +21,19 @@ SD1_VAE_SCALING = 0.18215
 def build_sd15(main_dir: Path) -> Any:
     """Write the pipeline to ``main_dir``; return the UNet (the ControlNet's and the LoRA's base)."""
     import torch
-    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import PNDMScheduler, StableDiffusionPipeline
     from transformers import CLIPTextModel
 
     torch.manual_seed(SEED)
     text_encoder = CLIPTextModel(text_config(TEXT_HIDDEN, layers=1))
 
     torch.manual_seed(SEED + 1)
-    unet = UNet2DConditionModel(
-        sample_size=64,
-        in_channels=4,
-        out_channels=4,
-        block_out_channels=(32, 64),
-        layers_per_block=1,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        attention_head_dim=(2, 4),
-        cross_attention_dim=TEXT_HIDDEN,
-        norm_num_groups=32,
-    )
+    unet = make_unet(sample_size=64, layers_per_block=1, cross_attention_dim=TEXT_HIDDEN)
 
     torch.manual_seed(SEED + 2)
-    vae = AutoencoderKL(
-        in_channels=3,
-        out_channels=3,
-        down_block_types=("DownEncoderBlock2D",) * 4,
-        up_block_types=("UpDecoderBlock2D",) * 4,
-        block_out_channels=(32, 32, 32, 32),
-        layers_per_block=1,
-        latent_channels=4,
-        norm_num_groups=32,
-        sample_size=512,
-        scaling_factor=SD1_VAE_SCALING,
-    )
+    vae = make_vae(sample_size=512, scaling_factor=SD1_VAE_SCALING)
 
-    scheduler = PNDMScheduler(
-        num_train_timesteps=1000,
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        prediction_type="epsilon",
-        skip_prk_steps=True,
-        set_alpha_to_one=False,
-        steps_offset=1,
-    )
+    scheduler = PNDMScheduler(**SCHEDULER_BETAS, skip_prk_steps=True, set_alpha_to_one=False)
 
     pipe = StableDiffusionPipeline(
         vae=vae,

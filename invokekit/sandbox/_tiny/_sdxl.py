@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ._backbone import SCHEDULER_BETAS, make_unet, make_vae
 from ._text import text_config, tokenizer
 
 SEED = 20261127
@@ -25,7 +26,7 @@ SDXL_VAE_SCALING = 0.13025
 def build_sdxl(main_dir: Path, vae_dir: Path) -> Any:
     """Write the pipeline to ``main_dir`` and the VAE to ``vae_dir``; return the UNet (the ControlNet's base)."""
     import torch
-    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+    from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     config = text_config(TEXT_HIDDEN, layers=2)
@@ -35,49 +36,22 @@ def build_sdxl(main_dir: Path, vae_dir: Path) -> Any:
     text_encoder_2 = CLIPTextModelWithProjection(config)
 
     torch.manual_seed(SEED + 2)
-    unet = UNet2DConditionModel(
+    unet = make_unet(
         sample_size=128,
-        in_channels=4,
-        out_channels=4,
-        block_out_channels=(32, 64),
         layers_per_block=2,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        attention_head_dim=(2, 4),
         use_linear_projection=True,
         transformer_layers_per_block=(1, 2),
         addition_embed_type="text_time",
         addition_time_embed_dim=TIME_EMBED,
         projection_class_embeddings_input_dim=6 * TIME_EMBED + TEXT_HIDDEN,
         cross_attention_dim=2 * TEXT_HIDDEN,
-        norm_num_groups=32,
     )
 
     torch.manual_seed(SEED + 3)
-    vae = AutoencoderKL(
-        in_channels=3,
-        out_channels=3,
-        down_block_types=("DownEncoderBlock2D",) * 4,
-        up_block_types=("UpDecoderBlock2D",) * 4,
-        block_out_channels=(32, 32, 32, 32),
-        layers_per_block=1,
-        latent_channels=4,
-        norm_num_groups=32,
-        sample_size=1024,
-        scaling_factor=SDXL_VAE_SCALING,
-        force_upcast=True,
-    )
+    vae = make_vae(sample_size=1024, scaling_factor=SDXL_VAE_SCALING, force_upcast=True)
 
     scheduler = EulerDiscreteScheduler(
-        num_train_timesteps=1000,
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        prediction_type="epsilon",
-        interpolation_type="linear",
-        use_karras_sigmas=False,
-        timestep_spacing="leading",
-        steps_offset=1,
+        **SCHEDULER_BETAS, interpolation_type="linear", use_karras_sigmas=False, timestep_spacing="leading"
     )
 
     pipe = StableDiffusionXLPipeline(
