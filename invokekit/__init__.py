@@ -8,6 +8,7 @@ lazily, on first use of their names, so ``import invokekit`` stays cheap.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from invokekit.errors import (
@@ -35,6 +36,11 @@ from invokekit.errors import (
 )
 
 __version__ = "0.1.0"
+
+# A library configures no output of its own: without this, Python's last-resort handler would print
+# invokekit's warnings (a retry, a model reset while loading) on stderr, e.g. into a notebook's
+# cells. An application shows them by configuring logging; the CLI does (`invokekit -v`).
+logging.getLogger("invokekit").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # what editors and type checkers see instead of the lazy names (no Any)
     from invokekit.api import QueueItem  # noqa: F401

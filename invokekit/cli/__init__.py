@@ -3,19 +3,24 @@
 Each subcommand lives in its own module of this package, which exposes ``register(subparsers)``;
 the parser calls the function stored as ``func`` with the parsed arguments and exits with its
 return value. Errors from invokekit are printed as one clear message (no traceback); the exit
-status tells a script which kind of failure it was (see :data:`EXIT_STATUS`).
+status tells a script which kind of failure it was (see :data:`EXIT_STATUS`). The library's log
+records are shown on stderr while a command runs: warnings always (a retried request, a model reset
+while loading), progress notes too with ``-v`` (see :func:`showing_logs`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TextIO
 
+from invokekit.api._secrets import RedactingFilter
 from invokekit.errors import GraphError, InvokekitError, JournalError, MonitorUnavailable, ParameterError, WorkflowError
 
 # subcommand modules, in the order shown by --help; a module that is not there yet is skipped
@@ -50,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("-v", "--verbose", action="store_true", default=False, help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _COMMANDS:
         try:
@@ -59,7 +65,40 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    for command in {id(c): c for c in sub.choices.values()}.values():  # after it too (`invokekit run ... -v`)
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
+
+
+VERBOSE_HELP = "also show invokekit's progress notes (log level INFO) on stderr, not only its warnings"
+
+
+class _LogFormatter(logging.Formatter):
+    """``invokekit: warning: ...``, as the CLI's own errors and warnings read."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return f"invokekit: {record.levelname.lower()}: {record.message}"
+
+
+@contextmanager
+def showing_logs(verbose: bool) -> Iterator[None]:
+    """Print the ``invokekit`` loggers' records on stderr (WARNING and up; INFO too when
+    ``verbose``) while the block runs. The library itself only has a ``NullHandler``; the handler
+    added here is removed again, so calling :func:`main` in a process leaves its logging as it was."""
+    logger = logging.getLogger("invokekit")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    handler.setFormatter(_LogFormatter())
+    handler.addFilter(RedactingFilter())  # no token or password, whatever a message holds
+    level = logger.level
+    if verbose and logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _show_warning(
@@ -77,7 +116,7 @@ def _show_warning(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), showing_logs(args.verbose):
         warnings.showwarning = _show_warning
         return _dispatch(args)
 
