@@ -132,7 +132,7 @@ def stream(
     reading = False
     finished: dict[int, ItemResult] = {}
     began = time.perf_counter()
-    last_terminal = began
+    last_terminal = last_ready = began
     thread = threading.Thread(target=watch, name=f"invokekit-watch-{job.batch_id[:8]}", daemon=True)
     thread.start()
 
@@ -161,6 +161,7 @@ def stream(
                 for result in value.values():
                     start(result)
             elif kind == "ready":
+                last_ready = time.perf_counter()
                 finished[value.item_id] = value
                 job.note_finished(value)
                 yield value
@@ -173,9 +174,12 @@ def stream(
     finally:
         for tracker in trackers:
             tracker.stop()  # the consumer stopped early (or everything is done): end the watch
-        job.timings.add("wait", last_terminal - began)
+        # placed in time, so that the total runs to the last result; without downloads the wait ends
+        # with it (reading the last outputs, as wait() counts its read); with them, they do
+        last = max(last_terminal, last_ready)
+        job.timings.span("wait", began, last_terminal if folder is not None else last)
         if folder is not None:
-            job.timings.add("download", time.perf_counter() - last_terminal)
+            job.timings.span("download", last_terminal, last)
         if len(finished) == len(job.item_ids):
             job.results = [finished[i] for i in job.item_ids]
             if folder is not None and job.journal is not None:

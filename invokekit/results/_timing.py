@@ -37,8 +37,10 @@ class ItemTiming:
 class Timings:
     """Stage durations of one run (seconds). Stages measured twice add up (e.g. two downloads).
 
-    ``total`` is the wall-clock time from the creation of this object (or the first stage) to the
-    end of the last measured stage, so it includes the gaps between stages.
+    ``total`` is the wall-clock time from the start of the first measured stage (loading the
+    workflow, or the submit) to the end of the last one (the last result read or downloaded), so it
+    includes the gaps between stages. Stages that overlap (a stream downloads while it still
+    waits) count once in it.
     """
 
     stages: dict[str, float] = field(default_factory=dict)
@@ -50,16 +52,20 @@ class Timings:
     def stage(self, name: str) -> Iterator[None]:
         """Measure the ``with`` block as stage ``name`` (also when it raises)."""
         begin = time.perf_counter()
-        if self._start is None:
-            self._start = begin
         try:
             yield
         finally:
-            end = time.perf_counter()
-            self.add(name, end - begin)
-            self._end = end
+            self.span(name, begin, time.perf_counter())
+
+    def span(self, name: str, begin: float, end: float) -> None:
+        """Record stage ``name`` as running from ``begin`` to ``end`` (``time.perf_counter()``
+        readings), for a stage measured by hand rather than by one ``with`` block."""
+        self.add(name, max(0.0, end - begin))
+        self._start = begin if self._start is None else min(self._start, begin)
+        self._end = end if self._end is None else max(self._end, end)
 
     def add(self, name: str, seconds: float) -> None:
+        """Add ``seconds`` to stage ``name`` without placing it in time (``total`` is unchanged)."""
         self.stages[name] = self.stages.get(name, 0.0) + seconds
 
     @property
