@@ -9,7 +9,9 @@ from invokekit.api._base import Namespace
 
 class Auth(Namespace):
     def login(self, email: str, password: str) -> None:
-        """Log in; every later request of this transport carries the token. Sent once."""
+        """Log in; every later request of this transport carries the token. Sent once (not at all
+        to a server reached with basic auth: the token could not be sent with it)."""
+        self._t.refuse_two_authorizations(token=True)
         body = self._t.post_json("/api/v1/auth/login", {"email": email, "password": password})
         self._t.token = str(body["token"])
 

@@ -9,7 +9,8 @@ back-off, jitter and ``Retry-After``; any other POST is sent exactly once, whate
 its callers decide how to recover (see the queue's exactly-once submission). Inside a
 :func:`~invokekit.api.deadline` block no request outlives the deadline and no retry starts that
 could not end before it. A password in the URL becomes the session's basic auth: ``base_url``,
-and so every message, never holds it.
+and so every message, never holds it. Basic auth and a token cannot go together (both are the
+``Authorization`` header): such a request is refused before it is sent.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from invokekit.api import _retry
 from invokekit.api._deadline import time_left
 from invokekit.api._responses import error_from_response, lost_errors, lost_reason, unavailable
 from invokekit.api._secrets import basic_auth_header, split_credentials
-from invokekit.errors import ServerError, ServerUnavailable
+from invokekit.errors import AuthenticationError, ServerError, ServerUnavailable
 
 if TYPE_CHECKING:
     import requests
@@ -97,6 +98,19 @@ class Transport:
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"} if self._token else {}
 
+    def refuse_two_authorizations(self, *, token: bool) -> None:
+        """Raise :class:`AuthenticationError` when a token (``token``: one is set, or a login would
+        get one) would go to a server reached with the URL's ``user:password@``. Both are the
+        ``Authorization`` header, and requests puts the basic one in place of the bearer one: the
+        server would never see the token, and refuse every request for a reason hard to find."""
+        if token and self._credentials is not None:
+            raise AuthenticationError(
+                f"{self.base_url}: a user:password@ in the URL (HTTP basic auth) and a token cannot both be "
+                "sent, each is the Authorization header: use one of them (drop the password from the URL, "
+                "or the token: $INVOKEAI_TOKEN, Client(token=...), login)",
+                url=self.base_url,
+            )
+
     def connection_headers(self) -> dict[str, str]:
         """Headers another client (socket.io) needs to reach this server: its basic auth, if any
         (the token travels in socket.io's own auth data)."""
@@ -125,6 +139,7 @@ class Transport:
         Idempotent methods are retried (connection errors, timeouts, 502/503/504); POST is not,
         unless the caller says it only reads (``idempotent=True``, e.g. a POST of a list of ids).
         """
+        self.refuse_two_authorizations(token=bool(self._token))
         method = method.upper()
         attempts = _retry.attempts_for(method, read_only=idempotent, retries=self.retries)
         url = self.url(path)

@@ -39,6 +39,20 @@ EXIT_STATUS = f"""exit status:
        that is missing or unreadable
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C)"""
 
+#: why there is no ``--token`` option, and what to do instead (the epilog, and the answer to ``--token``)
+TOKEN_ADVICE = """there is no --token option: every user of the machine can read a command line (ps,
+  /proc) and the shell keeps it in its history, so a token comes from the environment only.
+  `eval "$(invokekit login --url URL)"` sets INVOKEAI_URL and INVOKEAI_TOKEN in this shell; for
+  one command: INVOKEAI_URL=URL INVOKEAI_TOKEN=... invokekit COMMAND"""
+ENVIRONMENT = f"""environment:
+  INVOKEAI_URL     the server, unless --url names one (else the local sandbox, $INVOKEKIT_SANDBOX)
+  INVOKEAI_TOKEN   the JWT of a multi-user server (`invokekit login`), sent to $INVOKEAI_URL's
+                   server only; not with a user:password@ in its URL (both would be the
+                   Authorization header: refused before anything is sent)
+  INVOKEAI_DB      that server's databases/invokeai.db (--monitor db)
+
+{TOKEN_ADVICE[0].upper()}{TOKEN_ADVICE[1:]}"""
+
 
 def split_assignment(assignment: str, option: str) -> tuple[str, str]:
     """``"NAME=VALUE"`` as ``(NAME, VALUE)``, for options such as ``--set`` and ``--sweep``."""
@@ -52,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="invokekit",
         description="Drive a real InvokeAI server from the shell.",
-        epilog=EXIT_STATUS,
+        epilog=f"{EXIT_STATUS}\n\n{ENVIRONMENT}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", default=False, help=VERBOSE_HELP)
@@ -113,7 +127,21 @@ def _show_warning(
     print(f"invokekit: warning: {message}", file=file or sys.stderr, flush=True)
 
 
+def _token_option(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` passes ``--token`` (answered without echoing its value, as argparse would)."""
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg == "--token" or arg.startswith("--token="):
+            return True
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _token_option(argv):
+        print(f"invokekit: error: {TOKEN_ADVICE}", file=sys.stderr)
+        return EXIT_USAGE
     parser = build_parser()
     args = parser.parse_args(argv)
     with warnings.catch_warnings(), showing_logs(args.verbose):
