@@ -7,7 +7,6 @@ import json
 import logging
 import socket
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from wfbuild import REFERENCE, edge, sdxl_v1_text_to_image
 
-from invokekit.api._retry import set_testing
 from invokekit.cli import EXIT_FAILED, main
 
 SCHEMA = str(REFERENCE / "openapi.json")
@@ -30,15 +28,6 @@ def old_workflow(tmp_path: Path) -> Path:
     path = tmp_path / "old.json"
     path.write_text(json.dumps(raw), encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def no_waits() -> Iterator[None]:
-    set_testing(True)
-    try:
-        yield
-    finally:
-        set_testing(False)
 
 
 def _lines(err: str, prefix: str) -> list[str]:
@@ -61,7 +50,7 @@ def test_warnings_are_shown_and_info_notes_only_with_verbose(old_workflow: Path,
     assert logging.getLogger("invokekit").level == logging.NOTSET
 
 
-def test_a_retried_request_is_one_warning_line_each(old_workflow: Path, capsys, no_waits) -> None:
+def test_a_retried_request_is_one_warning_line_each(old_workflow: Path, capsys) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens there once the socket is closed
