@@ -82,6 +82,8 @@ class Job:
         self.swept: list[str] = list(swept)
         #: each item's values by friendly name (``ItemResult.values``)
         self.item_values: dict[int, dict[str, Any]] = {int(k): dict(v) for k, v in (item_values or {}).items()}
+        #: item id -> its position in a pool's sweep (names the files instead of the item id)
+        self.indices: dict[int, int] = {}
         #: the file name template of downloads (``"{seed}-{node}"``; None: readable default)
         self.name: str | None = name
         #: write a ``<file>.json`` sidecar next to each downloaded image

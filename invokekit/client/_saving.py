@@ -42,7 +42,8 @@ class ResultFiles:
             if (folder, ref.image_name) not in self._names:
                 namer = self._namers.setdefault(folder, FileNamer(self.job.name, swept=self.job.swept, folder=folder))
                 self._names[folder, ref.image_name] = namer.name(item.values, node=ref.node_label,
-                                                                 item_id=item.item_id, batch_id=self.job.batch_id)
+                                                                 item_id=item.item_id, batch_id=self.job.batch_id,
+                                                                 index=self.job.indices.get(item.item_id))
             return self._names[folder, ref.image_name]
 
     def download(self, result: ItemResult, out_dir: str | os.PathLike[str]) -> list[Path]:

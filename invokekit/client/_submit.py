@@ -174,15 +174,15 @@ def _recover(queue: Queue, batch_id: str, queue_id: str, window: float, lost: Se
 
 
 def send_batch(client: Client, batch: Batch, *, journal: Journal | None, queue_id: str, prepend: bool,
-               timings: Timings, name: str | None) -> Job:
+               timings: Timings, name: str | None, batch_id: str | None = None) -> Job:
     """The second half of :meth:`Client.submit`: a checked batch's local media uploaded, the
     submission journaled, the batch enqueued exactly once, and its :class:`Job` (with each item's
-    values) returned."""
+    values) returned. ``batch_id`` is the client's choice when given (a pool journals it first)."""
     log = journal
     from invokekit.media import planned_inputs, upload_media
 
     uploads = upload_media(client, batch, timings=timings)  # local images and videos, once per content
-    batch_id = str(uuid.uuid4())
+    batch_id = batch_id or str(uuid.uuid4())
     output_nodes = batch.output_nodes
     labels = {n: batch.labels[n] for n in output_nodes if n in batch.labels}
     from invokekit.explore._names import check_template

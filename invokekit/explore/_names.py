@@ -216,7 +216,8 @@ class FileNamer:
         template = self.template
         limit = None
         if template is None:
-            id_field = "item_id" if item_id is not None else "index" if index is not None else None
+            # a sweep's index when it has one (a pool's items come from several servers' id ranges)
+            id_field = "index" if index is not None else "item_id" if item_id is not None else None
             swept = [n for n in self.swept if n in values]
             template = default_template(swept, id_field=id_field, node=node is not None)
             limit = 32

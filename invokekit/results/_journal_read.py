@@ -140,6 +140,8 @@ def read_journal(path: str | os.PathLike[str]) -> list[JournalEntry]:
             continue
         if not isinstance(record, dict) or "batch_id" not in record or "event" not in record:
             continue
+        if record["event"] == "pool":  # a pool run's own record (invokekit.pool reads it), not a batch
+            continue
         batch_id = str(record["batch_id"])
         try:
             _apply(folded.setdefault(batch_id, JournalEntry(batch_id=batch_id)), record)

@@ -56,6 +56,8 @@ class ItemResult(QueueItem):
     videos: list[VideoRef] = field(default_factory=list)
     #: the parameters that made it, by friendly name (set and swept): ``{"seed": 3, "cfg_scale": 7}``
     values: dict[str, Any] = field(default_factory=dict)
+    #: the URL of the server that made it (set by a :class:`~invokekit.pool.Pool`; None otherwise)
+    server: str | None = None
 
     def by_node(self) -> dict[str, list[ImageRef]]:
         """Images keyed by source node id, and also by node label where the label differs."""
@@ -79,6 +81,7 @@ class ItemResult(QueueItem):
             "created_at": self.created_at,
             "started_at": self.started_at,
             "completed_at": self.completed_at,
+            **({"server": self.server} if self.server is not None else {}),
         }
 
 

@@ -1,0 +1,149 @@
+"""The handle of one sweep over a pool: the same verbs as a single server's :class:`Job`.
+
+Results come as the servers finish them (:meth:`PoolJob.as_completed`), each once, with the
+server that made it; :meth:`PoolJob.result` gives them in sweep order. The work itself runs on
+the dispatcher's threads from the moment of submission, whether or not anyone iterates.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+from collections.abc import Iterator
+from pathlib import Path
+
+from invokekit.api._items import CANCELED, FAILED
+from invokekit.errors import JobCanceled, JobFailed, JobTimeout
+from invokekit.pool._dispatch import Dispatcher
+from invokekit.pool._timings import PoolEvent, PoolTimings, pool_timings
+from invokekit.results import ItemResult
+
+
+class PoolJob:
+    """One sweep spread over several servers (made by :meth:`Pool.submit`).
+
+    ``servers`` are the URLs the sweep runs on; ``skipped`` the servers left out (URL -> why:
+    no such model there, unreachable). ``count`` is the number of items in the sweep.
+    """
+
+    def __init__(self, dispatcher: Dispatcher, skipped: dict[str, BaseException] | None = None) -> None:
+        self._dispatch = dispatcher
+        self.pool_id: str = dispatcher.pool_id
+        self.count: int = dispatcher.count
+        self.servers: list[str] = [s.url for s in dispatcher.servers]
+        self.skipped: dict[str, BaseException] = dict(skipped or {})
+        #: POSIX time the dispatch started; :attr:`timeline` counts seconds from it
+        self.started_at: float = dispatcher.started_at
+        self._yielded: set[int] = set()
+        self._ended = False
+
+    def __repr__(self) -> str:
+        return f"PoolJob(items={self.count}, servers={self.servers}, done={len(self._dispatch.results)})"
+
+    def __iter__(self) -> Iterator[ItemResult]:
+        return self.as_completed()
+
+    @property
+    def out_dir(self) -> str | os.PathLike[str] | None:
+        """Where images go as items finish (``Pool.submit(out_dir=...)``)."""
+        return self._dispatch.out_dir
+
+    def as_completed(self, timeout: float | None = None) -> Iterator[ItemResult]:
+        """Yield each item's result as it is delivered (its images on disk when the job has an
+        :attr:`out_dir`), in the order they finish. Raises the error that stopped the run (all
+        servers lost: the last server's error) and :class:`JobTimeout` after ``timeout`` seconds
+        without a new result."""
+        if self._ended:
+            yield from (r for i, r in sorted(self._dispatch.results.items()) if i not in self._yielded)
+            return
+        while True:
+            try:
+                item = self._dispatch.outbox.get(timeout=timeout)
+            except queue.Empty:
+                raise JobTimeout(f"no item of the pool's sweep finished within {timeout:g} s") from None
+            if isinstance(item, BaseException):
+                self._dispatch.outbox.put(item)  # every later call raises it too
+                raise item
+            if item is None:
+                self._ended = True
+                self._dispatch.outbox.put(None)
+                return
+            index, result = item
+            if index in self._yielded:
+                continue
+            self._yielded.add(index)
+            yield result
+
+    def index_of(self, result: ItemResult) -> int:
+        """The sweep index of a result of this job."""
+        for index, found in self._dispatch.results.items():
+            if found is result:
+                return index
+        raise KeyError(f"not a result of this pool job: item {result.item_id} on {result.server}")
+
+    def wait(self, timeout: float | None = None) -> list[ItemResult]:
+        """Every item's result in sweep order, once all are delivered (failed ones included)."""
+        for _ in self.as_completed(timeout=timeout):
+            pass
+        results = self._dispatch.results
+        missing = [i for i in range(self.count) if i not in results]
+        if missing:
+            raise JobCanceled(f"{len(missing)} item(s) of the sweep were canceled before they ran "
+                              f"(sweep indices {missing[:10]})")
+        return [results[i] for i in range(self.count)]
+
+    def result(self, timeout: float | None = None) -> list[ItemResult]:
+        """Like :meth:`wait`, but raise :class:`JobFailed` / :class:`JobCanceled` for a bad item."""
+        results = self.wait(timeout)
+        for r in results:
+            if r.status == FAILED:
+                raise JobFailed(item_id=r.item_id, error_type=r.error_type, error_message=r.error_message,
+                                error_traceback=r.error_traceback)
+        for r in results:
+            if r.status == CANCELED:
+                raise JobCanceled(f"queue item {r.item_id} on {r.server} was canceled", item_id=r.item_id)
+        return results
+
+    def download(self, out_dir: str | os.PathLike[str]) -> list[Path]:
+        """Download every completed item's images into ``out_dir`` (waits first); paths in sweep
+        order. Files are named by sweep index and values, so items from different servers never
+        collide; images already stored there by this job are not fetched again."""
+        results = self.wait()
+        paths: list[Path] = []
+        folder = Path(out_dir)
+        for index, result in enumerate(results):
+            if result.images and all(r.path is not None and Path(r.path).parent == folder for r in result.images):
+                paths += [Path(str(r.path)) for r in result.images]
+                continue
+            chunk = self._dispatch.owner[index]
+            if chunk.job is not None:
+                paths += chunk.job._download_one(result, folder)
+        return paths
+
+    def cancel(self) -> None:
+        """Stop handing out items and cancel this sweep's unfinished items on every server."""
+        self._dispatch.cancel()
+
+    @property
+    def timeline(self) -> list[PoolEvent]:
+        """One event per run of an item (a run lost with its server too), in the order sent."""
+        with self._dispatch.cond:
+            return sorted(self._dispatch.events, key=lambda e: (e.sent_at, e.index))
+
+    @property
+    def timings(self) -> PoolTimings:
+        """Per server: items delivered, busy and idle seconds; the makespan (seconds from the
+        start to the last delivery, or until now while running)."""
+        d = self._dispatch
+        with d.cond:
+            end = d.finished_at if d.finished_at is not None else _now() - d.started_at
+            return pool_timings(self.servers, list(d.events), end, {s.url: s.delivered for s in d.servers})
+
+
+def _now() -> float:
+    import time
+
+    return time.time()
+
+
+__all__ = ["PoolJob"]
