@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from invokekit.api._items import COMPLETED, parse_server_time
-from invokekit.errors import InvokekitError, JobError, MonitorError, ServerError
+from invokekit.errors import DownloadError, InvokekitError, JobError, MonitorError, ServerError
 from invokekit.pool._items import chunk_batch
 from invokekit.pool._share import ServerState, chunk_size, now, static_split, wants_more
 from invokekit.pool._timings import PoolEvent
@@ -36,6 +36,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("invokekit.pool")
 #: the errors that mean "this server is gone", not "this input is wrong"
 SERVER_FAULTS = (ServerError, MonitorError, JobError)
+
+
+def server_fault(exc: BaseException) -> bool:
+    """``exc`` says the server went away (a download counts when the server did not deliver)."""
+    if isinstance(exc, DownloadError):
+        return isinstance(exc.__cause__, ServerError)
+    return isinstance(exc, SERVER_FAULTS)
 
 
 @dataclass
@@ -107,11 +114,8 @@ class Dispatcher:
                 server.outstanding += len(indices)
             try:
                 self._send(chunk)
-            except SERVER_FAULTS as exc:
-                self._server_lost(server, exc)
-                return
             except BaseException as exc:
-                self._fail(exc)
+                self._server_lost(server, exc) if server_fault(exc) else self._fail(exc)
                 return
             self._watch(chunk)
 
@@ -154,10 +158,8 @@ class Dispatcher:
         try:
             for result in chunk.job.as_completed(monitor=self.monitor, timeout=self.timeout):
                 self._deliver(chunk, result)
-        except SERVER_FAULTS as exc:
-            self._server_lost(chunk.server, exc)
         except BaseException as exc:
-            self._fail(exc)
+            self._server_lost(chunk.server, exc) if server_fault(exc) else self._fail(exc)
 
     # --- results --------------------------------------------------------------------------------
     def _deliver(self, chunk: Chunk, result: ItemResult) -> None:
@@ -175,8 +177,9 @@ class Dispatcher:
         if self.out_dir is not None and result.status == COMPLETED and chunk.job is not None:
             try:
                 chunk.job._download_one(result, self.out_dir)  # atomic files, named by sweep index
-            except ServerError as exc:
-                self._unreadable(chunk, index, exc)
+            except BaseException as exc:
+                if server_fault(exc):
+                    self._unreadable(chunk, index, exc)
                 raise
         event = PoolEvent(server.url, index, chunk.sent_at, self._rel(started), self._rel(completed))
         with self.cond:
