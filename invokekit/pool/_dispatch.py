@@ -18,7 +18,7 @@ import os
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -71,6 +71,7 @@ class Dispatcher:
         self.started_at = now()
         self.pending: deque[int] = deque(range(count))
         self.owner: dict[int, Chunk] = {}
+        self.chunks: list[Chunk] = []  # every chunk of the run, in the order sent
         self.results: dict[int, ItemResult] = {}
         self.rerun: set[int] = set()
         self.events: list[PoolEvent] = []
@@ -90,6 +91,24 @@ class Dispatcher:
             self._watch(chunk)
         for server in self.servers:
             self._thread(self._feed, server, name=f"invokekit-pool-{server.url.rsplit(':', 1)[-1]}")
+
+    def resume(self, done: Mapping[int, ItemResult], adopted: Sequence[Chunk]) -> None:
+        """Start again from a journal: ``done`` items were delivered before (they are yielded
+        first), ``adopted`` chunks are still on their servers (watched again, not sent again)."""
+        with self.cond:
+            for index, result in sorted(done.items()):
+                self.results[index] = result
+                self.outbox.put((index, result))
+            for chunk in adopted:
+                self.chunks.append(chunk)
+                for i in chunk.open:
+                    self.owner[i] = chunk
+                chunk.server.outstanding += len(chunk.open)
+            self.pending = deque(i for i in range(self.count) if i not in self.results and i not in self.owner)
+            if self.done:
+                self.finished_at = now() - self.started_at
+                self.outbox.put(None)
+        self.start(adopted)
 
     def _thread(self, target: Callable[..., None], *args: object, name: str) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
@@ -111,6 +130,7 @@ class Dispatcher:
                 chunk = Chunk(server, str(_uuid()), indices, now() - self.started_at, open=set(indices))
                 for i in indices:
                     self.owner[i] = chunk
+                self.chunks.append(chunk)
                 server.outstanding += len(indices)
             try:
                 self._send(chunk)

@@ -125,6 +125,12 @@ class PoolJob:
         self._dispatch.cancel()
 
     @property
+    def chunks(self) -> list[tuple[str, str, list[int]]]:
+        """Every chunk sent (or taken over by a resume): ``(server URL, batch id, sweep indices)``."""
+        with self._dispatch.cond:
+            return [(c.server.url, c.batch_id, list(c.indices)) for c in self._dispatch.chunks]
+
+    @property
     def timeline(self) -> list[PoolEvent]:
         """One event per run of an item (a run lost with its server too), in the order sent."""
         with self._dispatch.cond:

@@ -130,6 +130,28 @@ class Pool:
         dispatcher.start()
         return PoolJob(dispatcher, skipped)
 
+    def resume(self, journal: str | os.PathLike[str] | Journal, *, monitor: str = "auto",
+               timeout: float | None = None) -> PoolJob:
+        """Finish a crashed pool run from its journal on this pool's servers (those of the run that
+        answer): delivered items are not run or fetched again, chunks still on a server are watched
+        again (never sent twice), the rest runs on the servers that answer. Raises
+        :class:`JournalError` for a journal that is not a pool run's."""
+        from invokekit.pool._resume import resume_pool
+
+        return resume_pool(journal, self.clients, monitor=monitor, timeout=timeout)
+
+    @classmethod
+    def of_journal(cls, journal: str | os.PathLike[str], *, timeout: float = 30.0) -> Pool:
+        """A pool of the servers a pool journal's run used."""
+        from invokekit.pool._resume import pool_records
+
+        head, _ = pool_records(journal)
+        if head is None:
+            from invokekit.errors import JournalError
+
+            raise JournalError("not a pool journal (no pool record in it)", path=Path(journal))
+        return cls([str(u) for u in head.get("servers") or []], timeout=timeout)
+
     def _prepare(self, prepare: Callable[[Client], Batch],
                  monitor: str) -> tuple[list[ServerState], dict[str, BaseException]]:
         """Each server's own checked batch, side by side; the servers that cannot take it skipped."""

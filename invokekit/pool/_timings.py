@@ -74,7 +74,9 @@ def pool_timings(servers: Sequence[str], events: Sequence[PoolEvent], makespan: 
     for url in servers:
         runs = [(e.started_at, e.completed_at) for e in events if e.server == url
                 and e.started_at is not None and e.completed_at is not None]
-        busy = _union([(a, b) for a, b in runs if a is not None and b is not None])
+        # within this run (a resumed run's adopted items may have started before it)
+        busy = _union([(max(a, 0.0), min(b, makespan)) for a, b in runs if a is not None and b is not None
+                       and b > 0.0 and a < makespan])
         out[url] = ServerTimings(items=int(delivered.get(url, 0)), busy_s=busy, idle_s=max(0.0, makespan - busy))
     return PoolTimings(servers=out, makespan_s=makespan)
 
