@@ -23,12 +23,14 @@ from typing import Any
 
 from invokekit.api._items import COMPLETED, FAILED
 from invokekit.cli import split_assignment
+from invokekit.cli._pool import resume_pool_run, run_pool, server_urls
 from invokekit.cli._preset import preset_sets
 from invokekit.client import Client, Job
 from invokekit.errors import InvokekitError, ParameterError
 from invokekit.explore import DynamicPrompts
 from invokekit.explore._values import display_value
 from invokekit.monitors import MONITOR_NAMES
+from invokekit.pool._resume import is_pool_journal
 from invokekit.results import ItemResult, Journal, Timings, read_journal, sidecar_path
 
 
@@ -39,6 +41,8 @@ def register(subparsers: Any) -> None:
     run.add_argument("--from", dest="from_image", metavar="IMAGE",
                      help="run again the workflow (or graph) and values embedded in an image InvokeAI made")
     _server_args(run)
+    run.add_argument("--servers", metavar="FILE",
+                     help="a pool: the servers in FILE (one URL per line, or TOML servers = [...]), with any --url")
     run.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE", help="set a parameter")
     run.add_argument("--model", help="the main model to use (name or key)")
     run.add_argument("--preset", dest="presets", action="append", default=[], metavar="NAME",
@@ -76,7 +80,8 @@ def register(subparsers: Any) -> None:
 
 
 def _server_args(parser: argparse.ArgumentParser, out_default: str | None = "out") -> None:
-    parser.add_argument("--url", help="server URL (default: $INVOKEAI_URL, else the local sandbox)")
+    parser.add_argument("--url", action="append", help="server URL (default: $INVOKEAI_URL, else the local "
+                        "sandbox); repeat it to spread a sweep over several servers (a pool)")
     parser.add_argument("--monitor", choices=MONITOR_NAMES, default="auto",
                         help="how to watch the queue (default auto)")
     parser.add_argument("--db", help="the server's invokeai.db (default: found and proven when the server is local)")
@@ -89,7 +94,11 @@ def _server_args(parser: argparse.ArgumentParser, out_default: str | None = "out
 
 
 def _connect(args: argparse.Namespace, url: str | None = None) -> Client:
-    return Client.from_env(args.url or url, db_path=args.db or "auto")
+    urls = list(args.url or [])
+    if len(urls) > 1:
+        raise ParameterError(f"one --url here, not {len(urls)}: several servers are for `invokekit run` (a pool)",
+                             field="--url")
+    return Client.from_env((urls[0] if urls else None) or url, db_path=args.db or "auto")
 
 
 def _say(args: argparse.Namespace, message: str) -> None:
@@ -196,10 +205,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ParameterError("give a WORKFLOW or --from IMAGE (one of them)")
     if args.grid:
         _grid_axes(args.grid)  # a bad --grid is refused before anything is sent
-    client = _connect(args)
-    client.monitor_for(args.monitor).close()  # a monitor that cannot work is refused before anything is sent
     out = Path(args.out)
     journal = Journal(args.journal or out / "invokekit-journal.jsonl", out_dir=out.absolute())
+    urls = server_urls(args)
+    if len(urls) > 1 or args.servers:
+        if args.grid:
+            raise ParameterError("--grid is for one server; a pool's results are in the output folder", field="--grid")
+        return run_pool(args, urls, {
+            "source": args.workflow, "runs": args.runs, "sweep": sweep or None, "board": args.board, "sets": sets,
+            "text": True, "name": args.name, "zipped": [zipped] if zipped else (), "dynamic_prompts": _dynamic(args),
+            "metadata": args.metadata, "style_preset": args.style_preset}, out, journal)
+    client = _connect(args)
+    client.monitor_for(args.monitor).close()  # a monitor that cannot work is refused before anything is sent
     # one library call: load, set, type the sweep, convert once, pre-flight, journal, POST once
     source = args.workflow if args.from_image is None else client.workflow_from_image(args.from_image)
     job = client.submit(source, runs=args.runs, sweep=sweep or None, board=args.board, journal=journal,
@@ -248,12 +265,16 @@ def _grids(args: argparse.Namespace, job: Job, out: Path) -> list[Path]:
 def cmd_resume(args: argparse.Namespace) -> int:
     """Finish every batch of the journal that is not fully downloaded yet."""
     manifest = Path(args.manifest)
+    if manifest.is_file() and is_pool_journal(manifest):
+        return resume_pool_run(args, manifest)
     pending = [e for e in read_journal(manifest) if not e.downloads_done]
     if not pending:
         _say(args, f"{manifest}: nothing to resume, every batch is finished")
         return 0
     # with --url every batch goes to that server; else each to the server recorded with it
-    urls = [args.url] if args.url else list(dict.fromkeys(e.url for e in pending))
+    if args.url and len(args.url) > 1:
+        raise ParameterError("resume takes one --url for a single server's journal", field="--url")
+    urls = list(args.url) if args.url else list(dict.fromkeys(e.url for e in pending))
     status = 0
     for url in urls:
         with _connect(args, url=url) as client:

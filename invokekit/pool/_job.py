@@ -32,6 +32,8 @@ class PoolJob:
         self.count: int = dispatcher.count
         self.servers: list[str] = [s.url for s in dispatcher.servers]
         self.skipped: dict[str, BaseException] = dict(skipped or {})
+        #: the swept names, in order (what tells the items apart)
+        self.swept: list[str] = list(dispatcher.servers[0].batch.swept) if dispatcher.servers else []
         #: POSIX time the dispatch started; :attr:`timeline` counts seconds from it
         self.started_at: float = dispatcher.started_at
         self._yielded: set[int] = set()
