@@ -20,6 +20,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from invokekit.api._items import COMPLETED, parse_server_time
@@ -196,6 +197,7 @@ class Dispatcher:
         result = replace(result, server=server.url)
         if self.out_dir is not None and result.status == COMPLETED and chunk.job is not None:
             try:
+                self._name_files(chunk, result)
                 chunk.job._download_one(result, self.out_dir)  # atomic files, named by sweep index
             except BaseException as exc:
                 if server_fault(exc):
@@ -214,6 +216,17 @@ class Dispatcher:
         self.outbox.put((index, result))
         if self.done:
             self.outbox.put(None)
+
+    def _name_files(self, chunk: Chunk, result: ItemResult) -> None:
+        """Journal each image's file name before it is fetched: a crash after the file is in place
+        but before its download is journaled leaves a file a resume must know as this item's."""
+        assert chunk.job is not None and self.out_dir is not None
+        if self.journal is None:
+            return
+        for ref in result.images:
+            name = chunk.job.files.file_name(self.out_dir, result, ref)  # the download uses this name
+            self.journal.append("pool_file", chunk.batch_id, pool_id=self.pool_id, image_name=ref.image_name,
+                                path=str(Path(self.out_dir) / name))
 
     def _rel(self, stamp: float | None) -> float | None:
         return None if stamp is None else stamp - self.started_at

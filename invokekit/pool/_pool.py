@@ -112,12 +112,12 @@ class Pool:
         """
         if strategy not in ("pull", "static"):
             raise ParameterError(f"strategy must be 'pull' or 'static', not {strategy!r}", field="strategy")
-        if name is not None:
-            from invokekit.explore._names import check_template
-
-            check_template(name, [])  # malformed templates now; unknown names per server below
         servers, skipped = self._prepare(lambda c: c.prepare(
             source, runs, sweep, board, sets=sets, text=text, check=check, **explore), monitor)
+        if name is not None:  # a file name template that cannot be filled is refused before sending
+            from invokekit.explore._names import check_template
+
+            check_template(name, servers[0].batch.value_places)
         log_ = journal if isinstance(journal, Journal) or journal is None else Journal(journal, out_dir=out_dir)
         pool_id = str(uuid.uuid4())
         count = len(servers[0].rows)

@@ -24,12 +24,14 @@ from invokekit.pool._dispatch import Chunk, Dispatcher
 from invokekit.pool._items import item_rows
 from invokekit.pool._job import PoolJob
 from invokekit.pool._share import ServerState
-from invokekit.results import ImageRef, ItemResult, Journal, JournalEntry, read_journal
+from invokekit.results import ImageRef, ItemResult, Journal, JournalEntry, StoredFile, read_journal
+from invokekit.results._journal_read import sha256_of
 from invokekit.workflow import Batch
 
 
 def pool_records(path: str | os.PathLike[str]) -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
-    """The journal's last ``pool`` record (None: not a pool journal) and its chunks by batch id."""
+    """The journal's last ``pool`` record (None: not a pool journal) and its chunks by batch id
+    (each with ``files``: image name -> the file named for it before its download)."""
     try:
         lines = Path(path).read_bytes().decode("utf-8", errors="replace").splitlines()
     except OSError as exc:
@@ -45,8 +47,12 @@ def pool_records(path: str | os.PathLike[str]) -> tuple[dict[str, Any] | None, d
             continue
         if record.get("event") == "pool":
             head, chunks = record, {}
-        elif record.get("event") == "pool_chunk" and head is not None and record.get("pool_id") == head["batch_id"]:
-            chunks[str(record["batch_id"])] = record
+        elif head is None or record.get("pool_id") != head["batch_id"]:
+            continue
+        elif record.get("event") == "pool_chunk":
+            chunks[str(record["batch_id"])] = {**record, "files": {}}
+        elif record.get("event") == "pool_file" and str(record["batch_id"]) in chunks:
+            chunks[str(record["batch_id"])]["files"][str(record["image_name"])] = str(record["path"])
     return head, chunks
 
 
@@ -83,6 +89,14 @@ def _delivered(entry: JournalEntry, item_id: int, url: str, out_dir: str | None)
     return ItemResult(item_id=item_id, status=status, images=images, batch_id=entry.batch_id, server=url,
                       values=dict(entry.item_values.get(item_id, entry.values)), error_type=error.get("error_type"),
                       error_message=error.get("error_message"))
+
+
+def _found_files(entry: JournalEntry, files: Mapping[str, str]) -> None:
+    """Files named for images whose download the crash kept out of the journal, found in place:
+    stored (a download is renamed into place whole, so a file there is complete)."""
+    for image_name, path in files.items():
+        if image_name not in entry.stored and os.path.isfile(path):
+            entry.stored[image_name] = StoredFile(path, os.path.getsize(path), sha256_of(path))
 
 
 def _answers(client: Client) -> BaseException | None:
@@ -129,6 +143,7 @@ def resume_pool(journal: str | os.PathLike[str] | Journal, clients: Sequence[Cli
         ids = sorted(entry.item_ids or []) if entry is not None else []
         if entry is None or len(ids) != len(indices):
             continue  # never enqueued (or not known to be): its items are sent again
+        _found_files(entry, record["files"])
         for item_id, index in zip(ids, indices, strict=True):
             result = _delivered(entry, item_id, url, out_dir)
             if result is not None:

@@ -91,6 +91,8 @@ def test_static_and_pull_both_deliver_everything(servers: list[str], strategy: s
 def test_download_after_the_run_names_files_by_sweep_index(servers: list[str], tmp_path: Path) -> None:
     with Pool(servers) as pool:
         job = pool.submit(blank_resize(), sweep={"resize.width": [31, 32, 33, 34]})
+        named = pool.submit(blank_resize(), sweep={"resize.width": [35]}, name="w{resize.width}-{index}")
+        assert [p.name for p in named.download(tmp_path / "named")] == ["w35-0.png"]
         paths = job.download(tmp_path)
         again = job.download(tmp_path)  # already there: not fetched again, no second file
     assert [p.name.split("-")[0] for p in paths] == ["0", "1", "2", "3"]
