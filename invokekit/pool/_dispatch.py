@@ -17,14 +17,16 @@ import logging
 import os
 import queue
 import threading
+import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from invokekit.api._items import COMPLETED, parse_server_time
-from invokekit.errors import DownloadError, InvokekitError, JobError, MonitorError, ServerError
+from invokekit.errors import InvokekitError, JobError
+from invokekit.pool._chunk import Chunk, server_fault
 from invokekit.pool._items import chunk_batch
 from invokekit.pool._share import ServerState, chunk_size, now, static_split, wants_more
 from invokekit.pool._timings import PoolEvent
@@ -35,30 +37,6 @@ if TYPE_CHECKING:
     from invokekit.results import Journal
 
 log = logging.getLogger("invokekit.pool")
-#: the errors that mean "this server is gone", not "this input is wrong"
-SERVER_FAULTS = (ServerError, MonitorError, JobError)
-
-
-def server_fault(exc: BaseException) -> bool:
-    """``exc`` says the server went away (a download counts when the server did not deliver)."""
-    if isinstance(exc, DownloadError):
-        return isinstance(exc.__cause__, ServerError)
-    return isinstance(exc, SERVER_FAULTS)
-
-
-@dataclass
-class Chunk:
-    """One server-side batch of a few of the sweep's items."""
-
-    server: ServerState
-    batch_id: str
-    indices: list[int]
-    sent_at: float
-    job: Job | None = None
-    index_of: dict[int, int] = field(default_factory=dict)  # item id -> sweep index
-    open: set[int] = field(default_factory=set)  # indices not finished yet
-
-
 class Dispatcher:
     """The shared state of one pool run; see the module docs."""
 
@@ -75,6 +53,7 @@ class Dispatcher:
         self.chunks: list[Chunk] = []  # every chunk of the run, in the order sent
         self.results: dict[int, ItemResult] = {}
         self.rerun: set[int] = set()
+        self.claimed: set[int] = set()  # items whose files are being fetched
         self.events: list[PoolEvent] = []
         self.outbox: queue.SimpleQueue[tuple[int, ItemResult] | BaseException | None] = queue.SimpleQueue()
         self.finished_at: float | None = None
@@ -128,7 +107,7 @@ class Dispatcher:
                 if self.stopped or not server.alive or self.done:
                     return
                 indices = self._take(server)
-                chunk = Chunk(server, str(_uuid()), indices, now() - self.started_at, open=set(indices))
+                chunk = Chunk(server, str(uuid.uuid4()), indices, now() - self.started_at, open=set(indices))
                 for i in indices:
                     self.owner[i] = chunk
                 self.chunks.append(chunk)
@@ -137,6 +116,9 @@ class Dispatcher:
                 self._send(chunk)
             except BaseException as exc:
                 self._server_lost(server, exc) if server_fault(exc) else self._fail(exc)
+                return
+            if self.stopped and chunk.job is not None:  # canceled while this chunk was on its way
+                self._cancel_chunk(chunk)
                 return
             self._watch(chunk)
 
@@ -189,8 +171,9 @@ class Dispatcher:
         started, completed = parse_server_time(result.started_at), parse_server_time(result.completed_at)
         with self.cond:
             chunk.open.discard(index)
-            if self.owner.get(index) is not chunk or index in self.results:
+            if self.owner.get(index) is not chunk or index in self.results or index in self.claimed:
                 return  # an abandoned chunk's late result: the item was given to another server
+            self.claimed.add(index)  # while its files are fetched, no one else gets the item
             server.outstanding = max(0, server.outstanding - 1)
             server.observe(started, completed)
             self.cond.notify_all()
@@ -200,13 +183,11 @@ class Dispatcher:
                 self._name_files(chunk, result)
                 chunk.job._download_one(result, self.out_dir)  # atomic files, named by sweep index
             except BaseException as exc:
-                if server_fault(exc):
-                    self._unreadable(chunk, index, exc)
+                self._unreadable(chunk, index, exc)
                 raise
         event = PoolEvent(server.url, index, chunk.sent_at, self._rel(started), self._rel(completed))
         with self.cond:
-            if self.owner.get(index) is not chunk or index in self.results:
-                return
+            self.claimed.discard(index)
             self.results[index] = result
             server.delivered += 1
             self.events.append(event)
@@ -232,14 +213,22 @@ class Dispatcher:
         return None if stamp is None else stamp - self.started_at
 
     def _unreadable(self, chunk: Chunk, index: int, exc: BaseException) -> None:
-        """An item completed on a server whose images can no longer be read: run it again, once."""
+        """An item completed on a server whose images can no longer be read: run it again, once
+        (when its server is already dropped it goes back to the pool here, else with the server)."""
         with self.cond:
+            self.claimed.discard(index)
+            if not server_fault(exc):
+                return  # not the server's fault (a full disk ...): the run fails with it
             if index in self.rerun:
                 self._fail(JobError(f"item {index} of the sweep completed twice on servers that went away before "
                                     f"its images could be fetched; not run a third time: {exc}"))
                 return
             self.rerun.add(index)
-            chunk.open.add(index)  # given back with the chunk's other open items
+            if not chunk.server.alive and self.owner.get(index) is chunk:
+                self.owner.pop(index)
+                self.events.append(PoolEvent(chunk.server.url, index, chunk.sent_at, None, None, delivered=False))
+                self.pending.appendleft(index)
+                self.cond.notify_all()
 
     def _server_lost(self, server: ServerState, exc: BaseException) -> None:
         with self.cond:
@@ -247,7 +236,8 @@ class Dispatcher:
                 return
             first = server.alive
             server.alive, server.error, server.outstanding = False, server.error or exc, 0
-            back = sorted(i for i, c in self.owner.items() if c.server is server and i not in self.results)
+            back = sorted(i for i, c in self.owner.items()
+                          if c.server is server and i not in self.results and i not in self.claimed)
             for i in back:
                 chunk = self.owner.pop(i)
                 self.events.append(PoolEvent(server.url, i, chunk.sent_at, None, None, delivered=False))
@@ -279,18 +269,15 @@ class Dispatcher:
             chunks = {id(c): c for c in self.owner.values()}.values()
             self.cond.notify_all()
         for chunk in chunks:
-            if chunk.job is not None and chunk.server.alive:
-                try:
-                    chunk.job.cancel()
-                except InvokekitError as exc:
-                    log.warning("could not cancel batch %s on %s: %s", chunk.batch_id, chunk.server.url, exc)
+            self._cancel_chunk(chunk)
         self.outbox.put(None)
 
+    def _cancel_chunk(self, chunk: Chunk) -> None:
+        if chunk.job is not None and chunk.server.alive:
+            try:
+                chunk.job.cancel()
+            except InvokekitError as exc:
+                log.warning("could not cancel batch %s on %s: %s", chunk.batch_id, chunk.server.url, exc)
 
-def _uuid() -> str:
-    import uuid
 
-    return str(uuid.uuid4())
-
-
-__all__ = ["Chunk", "Dispatcher"]
+__all__ = ["Dispatcher"]

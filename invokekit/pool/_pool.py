@@ -156,6 +156,7 @@ class Pool:
                  monitor: str) -> tuple[list[ServerState], dict[str, BaseException]]:
         """Each server's own checked batch, side by side; the servers that cannot take it skipped."""
         def one(client: Client) -> ServerState:
+            client.app.version()  # it answers (a raw graph's prepare may ask it nothing)
             batch = prepare(client)
             client.monitor_for(monitor).close()  # a monitor that cannot work: refused before sending
             return ServerState(client=client, batch=batch, rows=item_rows(batch))

@@ -94,9 +94,16 @@ def _delivered(entry: JournalEntry, item_id: int, url: str, out_dir: str | None)
 def _found_files(entry: JournalEntry, files: Mapping[str, str]) -> None:
     """Files named for images whose download the crash kept out of the journal, found in place:
     stored (a download is renamed into place whole, so a file there is complete)."""
+    from PIL import Image
+
     for image_name, path in files.items():
         if image_name not in entry.stored and os.path.isfile(path):
-            entry.stored[image_name] = StoredFile(path, os.path.getsize(path), sha256_of(path))
+            try:
+                with Image.open(path) as img:
+                    width, height = img.size
+            except Exception:  # not an image after all: fetched again (under another name)
+                continue
+            entry.stored[image_name] = StoredFile(path, os.path.getsize(path), sha256_of(path), width, height)
 
 
 def _answers(client: Client) -> BaseException | None:

@@ -10,6 +10,7 @@ from _graphs import blank_resize, tiny_sdxl
 
 from invokekit.client import Client
 from invokekit.client._submit import find_batch_items
+from invokekit.errors import JobCanceled
 from invokekit.pool import Pool, PoolEvent, PoolJob
 from invokekit.pool._share import MAX_CHUNK
 from invokekit.results import Journal
@@ -97,3 +98,35 @@ def test_download_after_the_run_names_files_by_sweep_index(servers: list[str], t
         again = job.download(tmp_path)  # already there: not fetched again, no second file
     assert [p.name.split("-")[0] for p in paths] == ["0", "1", "2", "3"]
     assert again == paths and len(list(tmp_path.glob("*.png"))) == 4
+
+
+@pytest.mark.server
+@pytest.mark.timeout(120)
+def test_runs_without_a_sweep_and_clients_passed_in(servers: list[str]) -> None:
+    clients = [Client(url) for url in servers]
+    try:
+        with Pool(clients) as pool:
+            results = pool.submit(blank_resize(), runs=5).result(timeout=90)
+        assert len(results) == 5 and all(r.status == "completed" for r in results)
+        assert len({r.images[0].image_name for r in results}) == 5  # five real runs, not one cached
+        assert all(c.queue.status() for c in clients)  # the pool left the clients it was given open
+    finally:
+        for c in clients:
+            c.close()
+
+
+@pytest.mark.server
+@pytest.mark.timeout(120)
+def test_cancel_stops_the_run_on_every_server(servers: list[str]) -> None:
+    with Pool(servers) as pool:
+        job = pool.submit(blank_resize(), sweep={"resize.width": list(range(30, 60))})
+        first = next(iter(job.as_completed(timeout=60)))
+        job.cancel()
+        with pytest.raises(JobCanceled):
+            job.wait(timeout=60)
+        assert first.status == "completed"
+        for url, batch_id, _ in job.chunks:  # nothing of the run is left waiting on a server
+            with Client(url) as client:
+                status = client.queue.batch_status(batch_id)
+            assert status["pending"] == 0, status
+    assert len(job.chunks) < 30 // MAX_CHUNK + 2  # far from every item was ever sent

@@ -81,6 +81,17 @@ def test_bad_input_is_refused_before_anything_is_sent_to_any_server(servers: lis
     assert not journal.exists()  # nothing was even journaled
 
 
+@pytest.mark.server
+@pytest.mark.timeout(120)
+def test_a_server_that_does_not_answer_is_skipped(invokeai_sandbox: Sandbox) -> None:
+    dead = "http://127.0.0.1:9"  # nothing listens there: refused
+    with Pool([dead, invokeai_sandbox.url], timeout=5) as pool:
+        with pytest.warns(ServerSkipped, match="127.0.0.1:9"):
+            job = pool.submit(blank_resize(), sweep={"resize.width": [30, 31]})
+        assert job.servers == [invokeai_sandbox.url]
+        assert [r.images[0].width for r in job.result(timeout=60)] == [30, 31]
+
+
 def test_a_pool_names_each_server_once_and_reads_server_files(tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match="twice"):
         Pool(["http://127.0.0.1:9", "http://127.0.0.1:9/"])
