@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # what editors and type checkers see instead of the lazy name
     from invokekit.api import QueueItem  # noqa: F401
     from invokekit.client import Client, ItemResult, Job  # noqa: F401
     from invokekit.monitors import StatusUpdate, make_monitor  # noqa: F401
+    from invokekit.pool import Pool, PoolJob  # noqa: F401
     from invokekit.results import ImageRef, Journal, Timings  # noqa: F401
     from invokekit.sandbox import Sandbox  # noqa: F401
     from invokekit.widgets import GenerationPanel  # noqa: F401
@@ -60,6 +61,8 @@ _LAZY: dict[str, str] = {
     "ServerContext": "invokekit.workflow",
     "Client": "invokekit.client",
     "Job": "invokekit.client",
+    "Pool": "invokekit.pool",
+    "PoolJob": "invokekit.pool",
     "ItemResult": "invokekit.client",
     "ImageRef": "invokekit.results",
     "QueueItem": "invokekit.api",
