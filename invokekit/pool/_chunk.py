@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING
 from invokekit.errors import DownloadError, JobError, MonitorError, ServerError
 
 if TYPE_CHECKING:
+    import os
+
     from invokekit.client import Job
     from invokekit.pool._share import ServerState
+    from invokekit.results import ItemResult, Journal
 
 #: the errors that mean "this server is gone", not "this input is wrong"
 SERVER_FAULTS = (ServerError, MonitorError, JobError)
@@ -40,4 +43,17 @@ class Chunk:
     open: set[int] = field(default_factory=set)  # indices not finished yet
 
 
-__all__ = ["SERVER_FAULTS", "Chunk", "server_fault"]
+def name_files(journal: Journal, pool_id: str, chunk: Chunk, result: ItemResult,
+               out_dir: str | os.PathLike[str]) -> None:
+    """Journal each image's file name before it is fetched: a crash after the file is in place
+    but before its download is journaled leaves a file a resume must know as this item's."""
+    from pathlib import Path
+
+    assert chunk.job is not None
+    for ref in result.images:
+        name = chunk.job.files.file_name(out_dir, result, ref)  # the download uses this name
+        journal.append("pool_file", chunk.batch_id, pool_id=pool_id, image_name=ref.image_name,
+                       path=str(Path(out_dir) / name))
+
+
+__all__ = ["SERVER_FAULTS", "Chunk", "name_files", "server_fault"]

@@ -21,12 +21,11 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from invokekit.api._items import COMPLETED, parse_server_time
 from invokekit.errors import InvokekitError, JobError
-from invokekit.pool._chunk import Chunk, server_fault
+from invokekit.pool._chunk import Chunk, name_files, server_fault
 from invokekit.pool._items import chunk_batch
 from invokekit.pool._share import ServerState, chunk_size, now, static_split, wants_more
 from invokekit.pool._timings import PoolEvent
@@ -58,6 +57,7 @@ class Dispatcher:
         self.outbox: queue.SimpleQueue[tuple[int, ItemResult] | BaseException | None] = queue.SimpleQueue()
         self.finished_at: float | None = None
         self.stopped = False
+        self.error: BaseException | None = None  # what stopped the run
         self.cond = threading.Condition()
         self.threads: list[threading.Thread] = []
         if strategy == "static":
@@ -89,6 +89,30 @@ class Dispatcher:
                 self.finished_at = now() - self.started_at
                 self.outbox.put(None)
         self.start(adopted)
+
+    def again(self, indices: Sequence[int]) -> None:
+        """Run delivered items again, once (their images could not be fetched from their server,
+        gone since); returns when every item is delivered again or raises what stopped the run."""
+        with self.cond:
+            for i in indices:
+                if i in self.rerun:
+                    raise JobError(f"item {i} of the sweep ran twice on servers that went away before its images "
+                                   "could be fetched; not run a third time")
+                old = self.results.pop(i)
+                self.rerun.add(i)
+                self.owner.pop(i, None)
+                self.events = [replace(e, delivered=False) if e.index == i and e.delivered else e for e in self.events]
+                for s in self.servers:
+                    s.delivered -= s.url == old.server
+                    s.alive = s.alive and s.url != old.server
+            self.pending.extend(sorted(indices))
+            self.finished_at = None
+        self.start()
+        with self.cond:
+            while not self.done and not self.stopped:
+                self.cond.wait(0.25)
+        if not self.done:
+            raise self.error or JobError("the pool run stopped before every item ran again")
 
     def _thread(self, target: Callable[..., None], *args: object, name: str) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
@@ -180,7 +204,8 @@ class Dispatcher:
         result = replace(result, server=server.url)
         if self.out_dir is not None and result.status == COMPLETED and chunk.job is not None:
             try:
-                self._name_files(chunk, result)
+                if self.journal is not None:
+                    name_files(self.journal, self.pool_id, chunk, result, self.out_dir)
                 chunk.job._download_one(result, self.out_dir)  # atomic files, named by sweep index
             except BaseException as exc:
                 self._unreadable(chunk, index, exc)
@@ -197,17 +222,6 @@ class Dispatcher:
         self.outbox.put((index, result))
         if self.done:
             self.outbox.put(None)
-
-    def _name_files(self, chunk: Chunk, result: ItemResult) -> None:
-        """Journal each image's file name before it is fetched: a crash after the file is in place
-        but before its download is journaled leaves a file a resume must know as this item's."""
-        assert chunk.job is not None and self.out_dir is not None
-        if self.journal is None:
-            return
-        for ref in result.images:
-            name = chunk.job.files.file_name(self.out_dir, result, ref)  # the download uses this name
-            self.journal.append("pool_file", chunk.batch_id, pool_id=self.pool_id, image_name=ref.image_name,
-                                path=str(Path(self.out_dir) / name))
 
     def _rel(self, stamp: float | None) -> float | None:
         return None if stamp is None else stamp - self.started_at
@@ -257,7 +271,7 @@ class Dispatcher:
                 self._fail(exc, locked=True)
             return
         if not self.stopped:
-            self.stopped = True
+            self.stopped, self.error = True, exc
             self.outbox.put(exc)
         self.cond.notify_all()
 

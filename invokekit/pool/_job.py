@@ -109,18 +109,35 @@ class PoolJob:
     def download(self, out_dir: str | os.PathLike[str]) -> list[Path]:
         """Download every completed item's images into ``out_dir`` (waits first); paths in sweep
         order. Files are named by sweep index and values, so items from different servers never
-        collide; images already stored there by this job are not fetched again."""
-        results = self.wait()
-        paths: list[Path] = []
+        collide; images already stored there by this job are not fetched again. An item whose
+        server went away before its images were fetched runs again on another, once (pass
+        ``out_dir`` to :meth:`Pool.submit` to fetch each as it finishes instead)."""
+        from invokekit.pool._chunk import server_fault
+
+        self.wait()
         folder = Path(out_dir)
-        for index, result in enumerate(results):
+        paths: dict[int, list[Path]] = {}
+        lost: list[int] = []
+        for index, result in sorted(self._dispatch.results.items()):
             if result.images and all(r.path is not None and Path(r.path).parent == folder for r in result.images):
-                paths += [Path(str(r.path)) for r in result.images]
+                paths[index] = [Path(str(r.path)) for r in result.images]
                 continue
-            chunk = self._dispatch.owner[index]
-            if chunk.job is not None:
-                paths += chunk.job._download_one(result, folder)
-        return paths
+            chunk = self._dispatch.owner.get(index)
+            if chunk is None or chunk.job is None:  # delivered before a resume: its files are known
+                paths[index] = [_copy(Path(str(r.path)), folder) for r in result.images if r.path is not None]
+                continue
+            try:
+                paths[index] = chunk.job._download_one(result, folder)
+            except Exception as exc:
+                if not server_fault(exc):
+                    raise
+                lost.append(index)
+        if lost:
+            self._dispatch.out_dir = folder  # the runs again fetch their images as they finish
+            self._dispatch.again(lost)
+            for index in lost:
+                paths[index] = [Path(str(r.path)) for r in self._dispatch.results[index].images if r.path]
+        return [p for index in sorted(paths) for p in paths[index]]
 
     def cancel(self) -> None:
         """Stop handing out items and cancel this sweep's unfinished items on every server."""
@@ -146,6 +163,17 @@ class PoolJob:
         with d.cond:
             end = d.finished_at if d.finished_at is not None else _now() - d.started_at
             return pool_timings(self.servers, list(d.events), end, {s.url: s.delivered for s in d.servers})
+
+
+def _copy(path: Path, folder: Path) -> Path:
+    """``path`` copied into ``folder`` under its name (kept when a file of that name is there)."""
+    import shutil
+
+    target = folder / path.name
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    return target
 
 
 def _now() -> float:

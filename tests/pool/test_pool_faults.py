@@ -27,27 +27,39 @@ def one_file_per_index(out: Path, count: int) -> None:
 
 @pytest.mark.server
 @pytest.mark.timeout(240)
+@pytest.mark.parametrize("fetch", ["as they finish", "after the run"])
 def test_a_server_killed_mid_run_leaves_its_items_to_the_other(
-        invokeai_sandbox: Sandbox, second_sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        invokeai_sandbox: Sandbox, second_sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        fetch: str) -> None:
     widths = list(range(30, 46))
     a, b, out = invokeai_sandbox.url, second_sandbox.url, tmp_path / "out"
     got, killed_after = [], None
     with caplog.at_level(logging.WARNING, logger="invokekit.pool"), Pool([a, b]) as pool:
-        job = pool.submit(blank_resize(), sweep={"resize.width": widths}, out_dir=out)
+        job = pool.submit(blank_resize(), sweep={"resize.width": widths},
+                          out_dir=out if fetch == "as they finish" else None)
         for r in job.as_completed(timeout=180):
             got.append(r)
             if r.server == b and killed_after is None:
                 os.kill(second_sandbox.pid, signal.SIGKILL)
                 killed_after = len(got)
+        if fetch == "after the run":  # b's delivered items cannot be fetched any more: they run again on a
+            paths = job.download(out)
+            assert [int(p.name.split("-")[0]) for p in paths] == list(range(len(widths)))
         results = job.result()
     assert killed_after is not None and killed_after < len(widths)
     assert len(got) == len(widths)  # each item delivered once
     assert [r.values["resize.width"] for r in results] == widths
     assert all(r.server == a for r in got[killed_after:])  # after the kill, the other server ran everything
+    if fetch == "after the run":
+        assert {r.server for r in results} == {a}
     one_file_per_index(out, len(widths))  # no item lost, none with two images
     assert any(not e.delivered and e.server == b for e in job.timeline)  # b had items when it died
     per_server = job.timings.servers
-    assert per_server[b].items >= 1 and per_server[a].items == len(widths) - per_server[b].items
+    if fetch == "as they finish":  # b's items fetched before it died count as b's
+        assert per_server[b].items >= 1
+    else:  # b's items could not be fetched after the run: they ran again on a
+        assert per_server[b].items == 0
+    assert per_server[a].items == len(widths) - per_server[b].items
     assert f"server {b} dropped from the pool" in caplog.text
 
 
