@@ -81,3 +81,27 @@ def test_items_whose_images_cannot_be_fetched_run_again_elsewhere_once(invokeai_
     assert sorted(e.index for e in job.timeline if e.delivered) == list(range(len(widths)))
     assert job.timings.servers[proxy.url].items == 0
     one_file_per_index(out, len(widths))
+
+
+@pytest.mark.server
+@pytest.mark.timeout(240)
+def test_a_server_that_stops_answering_is_dropped_after_the_request_timeout(
+        invokeai_sandbox: Sandbox, second_sandbox: Sandbox, tmp_path: Path) -> None:
+    widths = list(range(30, 42))
+    a, b, out = invokeai_sandbox.url, second_sandbox.url, tmp_path / "out"
+    frozen = False
+    try:
+        with Pool([a, b], timeout=3) as pool:  # a request unanswered for 3 s: the server is gone
+            job = pool.submit(blank_resize(), sweep={"resize.width": widths}, out_dir=out)
+            for r in job.as_completed(timeout=180):
+                if r.server == b and not frozen:
+                    os.kill(second_sandbox.pid, signal.SIGSTOP)  # alive, connected, silent
+                    frozen = True
+            results = job.result()
+    finally:
+        if frozen:
+            os.kill(second_sandbox.pid, signal.SIGCONT)
+    assert frozen
+    assert [r.values["resize.width"] for r in results] == widths
+    assert any(not e.delivered and e.server == b for e in job.timeline)
+    one_file_per_index(out, len(widths))
