@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,16 +54,18 @@ class PoolJob:
     def as_completed(self, timeout: float | None = None) -> Iterator[ItemResult]:
         """Yield each item's result as it is delivered (its images on disk when the job has an
         :attr:`out_dir`), in the order they finish. Raises the error that stopped the run (all
-        servers lost: the last server's error) and :class:`JobTimeout` after ``timeout`` seconds
-        without a new result."""
+        servers lost: the last server's error) and :class:`JobTimeout` when the sweep is not
+        finished after ``timeout`` seconds (the servers keep their items: iterate again to go on)."""
         if self._ended:
             yield from (r for i, r in sorted(self._dispatch.results.items()) if i not in self._yielded)
             return
+        end = None if timeout is None else time.monotonic() + timeout
         while True:
             try:
-                item = self._dispatch.outbox.get(timeout=timeout)
+                item = self._dispatch.outbox.get(timeout=None if end is None else max(0.0, end - time.monotonic()))
             except queue.Empty:
-                raise JobTimeout(f"no item of the pool's sweep finished within {timeout:g} s") from None
+                raise JobTimeout(f"the pool's sweep is not finished after {timeout:g} s "
+                                 f"({len(self._dispatch.results)} of {self.count} items delivered)") from None
             if isinstance(item, BaseException):
                 self._dispatch.outbox.put(item)  # every later call raises it too
                 raise item
@@ -177,8 +180,6 @@ def _copy(path: Path, folder: Path) -> Path:
 
 
 def _now() -> float:
-    import time
-
     return time.time()
 
 
