@@ -82,7 +82,8 @@ def _others_finish_first(me: ServerState, servers: Sequence[ServerState], pendin
     if me.item_seconds is None or not others or any(s.item_seconds is None for s in others):
         return False
     horizon = (me.outstanding + 1) * me.item_seconds  # when I could finish one more
-    capacity = sum(max(0, math.floor(horizon / float(s.item_seconds or 1.0)) - s.outstanding) for s in others)
+    # how many each other server finishes strictly before that (on a tie I take it: no one waits)
+    capacity = sum(max(0, math.ceil(horizon / float(s.item_seconds or 1.0)) - 1 - s.outstanding) for s in others)
     return capacity >= pending
 
 
