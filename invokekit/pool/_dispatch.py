@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from invokekit.results import Journal
 
 log = logging.getLogger("invokekit.pool")
+
+
 class Dispatcher:
     """The shared state of one pool run; see the module docs."""
 
