@@ -1,6 +1,7 @@
 """A server that dies mid-run: its items run on the other, nothing lost, nothing doubled.
 
-The kill is real (SIGKILL of the second sandbox's server). A server whose items complete but
+The kill is real (SIGKILL of the second sandbox's server), and so is the freeze (SIGSTOP). The
+kills come last, so that only one restart of the second sandbox is needed (by the next kill). A server whose items complete but
 whose images cannot be fetched is a fault a real server does not produce on demand: a fault proxy
 in front of the second sandbox resets every image download.
 """
@@ -23,6 +24,30 @@ from invokekit.sandbox import Sandbox
 def one_file_per_index(out: Path, count: int) -> None:
     pngs = sorted(out.glob("*.png"))
     assert sorted(int(p.name.split("-")[0]) for p in pngs) == list(range(count)), [p.name for p in pngs]
+
+
+@pytest.mark.server
+@pytest.mark.timeout(240)
+def test_a_server_that_stops_answering_is_dropped_after_the_request_timeout(
+        invokeai_sandbox: Sandbox, second_sandbox: Sandbox, tmp_path: Path) -> None:
+    widths = list(range(30, 42))
+    a, b, out = invokeai_sandbox.url, second_sandbox.url, tmp_path / "out"
+    frozen = False
+    try:
+        with Pool([a, b], timeout=3) as pool:  # a request unanswered for 3 s: the server is gone
+            job = pool.submit(blank_resize(), sweep={"resize.width": widths}, out_dir=out)
+            for r in job.as_completed(timeout=180):
+                if r.server == b and not frozen:
+                    os.kill(second_sandbox.pid, signal.SIGSTOP)  # alive, connected, silent
+                    frozen = True
+            results = job.result()
+    finally:
+        if frozen:
+            os.kill(second_sandbox.pid, signal.SIGCONT)
+    assert frozen
+    assert [r.values["resize.width"] for r in results] == widths
+    assert any(not e.delivered and e.server == b for e in job.timeline)
+    one_file_per_index(out, len(widths))
 
 
 @pytest.mark.server
@@ -80,28 +105,4 @@ def test_items_whose_images_cannot_be_fetched_run_again_elsewhere_once(invokeai_
     assert lost and all(e.server == proxy.url for e in job.timeline if not e.delivered)
     assert sorted(e.index for e in job.timeline if e.delivered) == list(range(len(widths)))
     assert job.timings.servers[proxy.url].items == 0
-    one_file_per_index(out, len(widths))
-
-
-@pytest.mark.server
-@pytest.mark.timeout(240)
-def test_a_server_that_stops_answering_is_dropped_after_the_request_timeout(
-        invokeai_sandbox: Sandbox, second_sandbox: Sandbox, tmp_path: Path) -> None:
-    widths = list(range(30, 42))
-    a, b, out = invokeai_sandbox.url, second_sandbox.url, tmp_path / "out"
-    frozen = False
-    try:
-        with Pool([a, b], timeout=3) as pool:  # a request unanswered for 3 s: the server is gone
-            job = pool.submit(blank_resize(), sweep={"resize.width": widths}, out_dir=out)
-            for r in job.as_completed(timeout=180):
-                if r.server == b and not frozen:
-                    os.kill(second_sandbox.pid, signal.SIGSTOP)  # alive, connected, silent
-                    frozen = True
-            results = job.result()
-    finally:
-        if frozen:
-            os.kill(second_sandbox.pid, signal.SIGCONT)
-    assert frozen
-    assert [r.values["resize.width"] for r in results] == widths
-    assert any(not e.delivered and e.server == b for e in job.timeline)
     one_file_per_index(out, len(widths))
