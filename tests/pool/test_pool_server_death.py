@@ -1,9 +1,9 @@
 """A server that dies mid-run: its items run on the other, nothing lost, nothing doubled.
 
-The kill is real (SIGKILL of the second sandbox's server), and so is the freeze (SIGSTOP). The
-kills come last, so that only one restart of the second sandbox is needed (by the next kill). A server whose items complete but
-whose images cannot be fetched is a fault a real server does not produce on demand: a fault proxy
-in front of the second sandbox resets every image download.
+The kill is real (SIGKILL of the second sandbox's server), and so is the freeze (SIGSTOP). A
+server whose items complete but whose images cannot be fetched is a fault a real server does not
+produce on demand: a fault proxy in front of the second sandbox resets every image download. The
+kills come last, so that the second sandbox is restarted once (for the second kill).
 """
 
 from __future__ import annotations
@@ -52,6 +52,26 @@ def test_a_server_that_stops_answering_is_dropped_after_the_request_timeout(
 
 @pytest.mark.server
 @pytest.mark.timeout(240)
+def test_items_whose_images_cannot_be_fetched_run_again_elsewhere_once(invokeai_sandbox: Sandbox,
+                                                                      second_sandbox: Sandbox, tmp_path: Path) -> None:
+    rules = Rules(reset=lambda method, path: method == "GET" and path.endswith("/full"), reset_times=10**6)
+    widths = list(range(30, 38))
+    out = tmp_path / "out"
+    with FaultProxy(second_sandbox.url, rules) as proxy, Pool([invokeai_sandbox.url, proxy.url]) as pool:
+        job = pool.submit(blank_resize(), sweep={"resize.width": widths}, out_dir=out, monitor="api")
+        results = job.result(timeout=180)
+    assert rules.resets >= 1  # the proxied server completed items and could not deliver them
+    assert [r.values["resize.width"] for r in results] == widths
+    assert {r.server for r in results} == {invokeai_sandbox.url}
+    lost = [e.index for e in job.timeline if not e.delivered]
+    assert lost and all(e.server == proxy.url for e in job.timeline if not e.delivered)
+    assert sorted(e.index for e in job.timeline if e.delivered) == list(range(len(widths)))
+    assert job.timings.servers[proxy.url].items == 0
+    one_file_per_index(out, len(widths))
+
+
+@pytest.mark.server
+@pytest.mark.timeout(240)
 @pytest.mark.parametrize("fetch", ["as they finish", "after the run"])
 def test_a_server_killed_mid_run_leaves_its_items_to_the_other(
         invokeai_sandbox: Sandbox, second_sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture,
@@ -86,23 +106,3 @@ def test_a_server_killed_mid_run_leaves_its_items_to_the_other(
         assert per_server[b].items == 0
     assert per_server[a].items == len(widths) - per_server[b].items
     assert f"server {b} dropped from the pool" in caplog.text
-
-
-@pytest.mark.server
-@pytest.mark.timeout(240)
-def test_items_whose_images_cannot_be_fetched_run_again_elsewhere_once(invokeai_sandbox: Sandbox,
-                                                                      second_sandbox: Sandbox, tmp_path: Path) -> None:
-    rules = Rules(reset=lambda method, path: method == "GET" and path.endswith("/full"), reset_times=10**6)
-    widths = list(range(30, 38))
-    out = tmp_path / "out"
-    with FaultProxy(second_sandbox.url, rules) as proxy, Pool([invokeai_sandbox.url, proxy.url]) as pool:
-        job = pool.submit(blank_resize(), sweep={"resize.width": widths}, out_dir=out, monitor="api")
-        results = job.result(timeout=180)
-    assert rules.resets >= 1  # the proxied server completed items and could not deliver them
-    assert [r.values["resize.width"] for r in results] == widths
-    assert {r.server for r in results} == {invokeai_sandbox.url}
-    lost = [e.index for e in job.timeline if not e.delivered]
-    assert lost and all(e.server == proxy.url for e in job.timeline if not e.delivered)
-    assert sorted(e.index for e in job.timeline if e.delivered) == list(range(len(widths)))
-    assert job.timings.servers[proxy.url].items == 0
-    one_file_per_index(out, len(widths))
