@@ -29,3 +29,36 @@ def client(invokeai_sandbox: Sandbox) -> Iterator[Client]:
     plugin's session-wide ``invokeai_client`` is the one that follows ``$INVOKEAI_URL``."""
     with Client(invokeai_sandbox.url) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def _second_sandbox_session(invokeai_sandbox: Sandbox) -> Iterator[Sandbox]:
+    """A second private sandbox for the pool tests (tests/pool, the CLI's pool runs), named after this
+    run's (``$INVOKEKIT_SANDBOX``, else "default") plus "-b" so parallel runs never share it; stopped at
+    the end of the session when this session started it (left running when it was up before)."""
+    import os
+
+    from invokekit.sandbox import Sandbox
+
+    base = os.environ.get("INVOKEKIT_SANDBOX") or "default"
+    sandbox = Sandbox(name=f"{base}-b", progress=None)
+    try:
+        yield sandbox
+    finally:
+        if sandbox.started:
+            sandbox.down()
+
+
+@pytest.fixture
+def second_sandbox(_second_sandbox_session: Sandbox) -> Sandbox:
+    """The second sandbox, running (started again if a test killed it).
+
+    A start right after a SIGKILL is tried twice: InvokeAI 6.14.2's start-up ``VACUUM`` now and then
+    fails there ("cannot VACUUM - SQL statements in progress") and the server exits; the next
+    start works."""
+    from invokekit.errors import SandboxError
+
+    try:
+        return _second_sandbox_session.up()
+    except SandboxError:
+        return _second_sandbox_session.up()
