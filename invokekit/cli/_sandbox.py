@@ -29,10 +29,17 @@ def register(subparsers: Any) -> None:
         sub.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
         if action == "up":
             sub.add_argument("--port", type=int, default=None, help="port to ask for (default: any free port)")
+            sub.add_argument("--cpus", default=None, metavar="LIST",
+                             help="pin the server to these CPUs: '0', '0,1', '0-3', or 'all' (default: as it was "
+                             "last started; a server running with other CPUs or threads is restarted)")
+            sub.add_argument("--threads", type=int, default=None, metavar="N",
+                             help="the server's torch thread count (OMP_NUM_THREADS...; 0: torch's default; "
+                             "default: as it was last started)")
         sub.set_defaults(func=_run)
 
 
-def _print(info: dict[str, Any] | None, args: argparse.Namespace, took: float, headline: str) -> None:
+def _print(info: dict[str, Any] | None, args: argparse.Namespace, took: float, headline: str,
+           limits: str = "") -> None:
     if args.json:
         print(json.dumps(info, indent=2))
         return
@@ -43,22 +50,27 @@ def _print(info: dict[str, Any] | None, args: argparse.Namespace, took: float, h
         print(f"  PID:    {info['pid']}")
         print(f"  root:   {info['root']}")
         print(f"  DB:     {info['db_path']}")
+        if limits:
+            print(f"  limits: {limits}")
         print("  models: " + ", ".join(f"{kind}={name}" for kind, name in models.items()))
     print(f"  took:   {took:.1f} s")
 
 
 def _run(args: argparse.Namespace) -> int:
     began = time.monotonic()
-    sandbox = Sandbox(args.name, port=getattr(args, "port", None), cache_dir=args.cache_dir)
+    sandbox = Sandbox(args.name, port=getattr(args, "port", None), cache_dir=args.cache_dir,
+                      cpus=getattr(args, "cpus", None), threads=getattr(args, "threads", None))
     if args.action == "up":
         sandbox.up()
-        _print(sandbox.info(), args, time.monotonic() - began, f"sandbox {sandbox.name!r} is up")
+        _print(sandbox.info(), args, time.monotonic() - began, f"sandbox {sandbox.name!r} is up",
+               sandbox.limits.describe())
         return 0
     if args.action == "status":
         running = sandbox.status() is not None
         info = sandbox.info() if running else None
         state = "up" if running else "not running"
-        _print(info, args, time.monotonic() - began, f"sandbox {sandbox.name!r} is {state}")
+        _print(info, args, time.monotonic() - began, f"sandbox {sandbox.name!r} is {state}",
+               sandbox.limits.describe() if running else "")
         return 0 if running else 1
     if args.action == "down":
         info = sandbox.info() if sandbox.status() is not None else None

@@ -12,6 +12,10 @@ models through the model manager API; a sandbox that already runs is reused, nev
 The same from the shell: ``invokekit sandbox up|status|down|install [--json]``; in pytest: the
 ``invokeai_sandbox`` fixture. The cache is ``$INVOKEKIT_CACHE`` or ``~/.cache/invokekit``.
 
+Servers of different speed on one machine (the pool benchmark): ``Sandbox("a", cpus=[0])`` pins a
+server to CPU 0, ``threads=1`` sets its torch thread count (``sandbox up --cpus 0 --threads 1``);
+``sb.limits`` is what it runs with, kept for later starts of that sandbox.
+
 The models (``sb.models``: role -> name), enough for InvokeAI's shipped SD1.5/SDXL image workflows
 (text to image, LoRA, ControlNet, IP-Adapter, spandrel upscaling, MultiDiffusion, tiled upscaling).
 All are built offline in seconds (~135 MB in all, most of it the SDXL's text encoders)::
@@ -47,6 +51,7 @@ to 512 px: about two minutes on a busy two-core CPU).
 """
 
 from invokekit.sandbox._layout import INVOKEAI_VERSION, MODEL_NAMES, REQUIREMENTS, default_cache_dir
+from invokekit.sandbox._limits import CpuLimits
 from invokekit.sandbox._sandbox import Sandbox
 
-__all__ = ["INVOKEAI_VERSION", "MODEL_NAMES", "REQUIREMENTS", "Sandbox", "default_cache_dir"]
+__all__ = ["INVOKEAI_VERSION", "MODEL_NAMES", "REQUIREMENTS", "CpuLimits", "Sandbox", "default_cache_dir"]

@@ -38,3 +38,12 @@ def remove_and_count_others(sandbox_dir: Path) -> int:
         else:
             others += 1
     return others
+
+
+def count_others(sandbox_dir: Path) -> int:
+    """How many live processes other than this one hold a lease (nothing is removed)."""
+    folder = _dir(sandbox_dir)
+    if not folder.is_dir():
+        return 0
+    pids = (int(lease.name) for lease in folder.iterdir() if lease.name.isdigit())
+    return sum(1 for pid in pids if pid > 0 and pid != os.getpid() and pid_alive(pid))

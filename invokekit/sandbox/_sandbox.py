@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -22,15 +22,13 @@ from filelock import FileLock
 from invokekit._files import write_text_atomic
 from invokekit.client import Transport
 from invokekit.errors import SandboxError
-from invokekit.sandbox import _leases, _server
+from invokekit.sandbox import _leases, _limits, _server
 from invokekit.sandbox._layout import MODEL_NAMES, REQUIREMENTS, Layout, default_cache_dir
+from invokekit.sandbox._limits import CpuLimits
 from invokekit.sandbox._model_files import ensure_model_files
 from invokekit.sandbox._models import install_tiny_models
 from invokekit.sandbox._proc import StatusCallback, print_status
 from invokekit.sandbox._venv import ensure_venv
-
-#: how long a port a dead server still holds may take to be released before another is chosen
-PORT_GRACE = 3.0
 
 
 class Sandbox:
@@ -43,6 +41,8 @@ class Sandbox:
     ``name`` defaults to ``$INVOKEKIT_SANDBOX``, else "default" (a private sandbox for one test run or
     one developer: ``INVOKEKIT_SANDBOX=mine``). ``progress`` receives short progress lines (default:
     printed on stderr; None for silence).
+    ``cpus`` ("0,1", "0-3", "all") pins the server to CPUs, ``threads`` sets its torch threads (None:
+    as last started; a server running with other limits is restarted): :mod:`.sandbox._limits`.
     """
 
     def __init__(
@@ -55,6 +55,8 @@ class Sandbox:
         start_timeout: float = 120.0,
         progress: StatusCallback | None = print_status,
         settings: Mapping[str, str | int | float | bool] | None = None,
+        cpus: Iterable[int] | str | None = None,
+        threads: int | None = None,
     ) -> None:
         name = name or os.environ.get("INVOKEKIT_SANDBOX") or "default"
         if not name or "/" in name or name.startswith("."):
@@ -68,6 +70,7 @@ class Sandbox:
         #: InvokeAI settings written to its invokeai.yaml when this object starts the server (a
         #: running server is reused as it is); they stay in the file for later starts
         self.settings = dict(settings or {})
+        self._asked_limits = _limits.asked(cpus, threads)  # bad CPUs or threads fail here, before any start
         self._status = progress
         self._state: dict[str, Any] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -100,6 +103,11 @@ class Sandbox:
     def log_path(self) -> Path:
         return self.layout.server_log(self.name)
 
+    @property
+    def limits(self) -> CpuLimits:
+        """The CPUs and torch threads the running server was started with (none: no limits)."""
+        return CpuLimits.from_dict(self._require().get("limits"))
+
     def info(self) -> dict[str, Any]:
         """``{"url", "db_path", "root", "pid", "models"}`` of the running server."""
         state = self._require()
@@ -129,6 +137,8 @@ class Sandbox:
         self.layout.sandbox_dir(self.name).mkdir(parents=True, exist_ok=True)
         with self._lock:
             state = self.status()
+            if state is not None and self._restart_for_limits(state):
+                state = None
             if state is None:
                 state = self._start()
             else:
@@ -224,18 +234,16 @@ class Sandbox:
         write_text_atomic(self.layout.state_file(self.name), json.dumps(state, indent=2))
         self._state = state
 
-    def _choose_port(self) -> int:
-        """The requested port, else the one this sandbox ran on last time (so a restart, even after
-        a crash, keeps its URL), else a free one; a taken port is replaced by a free one."""
-        wanted = self.requested_port if self.requested_port is not None else _server.configured_port(self.root)
-        if wanted is None:
-            return _server.free_port()
-        if _server.port_frees_up(wanted, PORT_GRACE):
-            return wanted
-        port = _server.free_port()
-        last = "" if self.requested_port is not None else ", where this sandbox ran last,"
-        self._say(f"port {wanted}{last} is in use; using port {port} instead")
-        return port
+    def _restart_for_limits(self, state: dict[str, Any]) -> bool:
+        """Stop the running server if it was started with other CPU limits than asked; True if so."""
+        running, wanted = _limits.running_and_wanted(state.get("limits"), self._asked_limits)
+        if wanted == running:
+            return False
+        if _leases.count_others(self.layout.sandbox_dir(self.name)):  # never restart it under another user
+            raise SandboxError(f"sandbox {self.name!r} is in use with {running.describe()}, not {wanted.describe()}")
+        self._say(f"sandbox {self.name!r} runs with {running.describe()}; restarting it with {wanted.describe()}")
+        self.down()
+        return True
 
     def _start(self) -> dict[str, Any]:
         for pid in _server.servers_of(self.root):
@@ -245,13 +253,14 @@ class Sandbox:
         self.layout.state_file(self.name).unlink(missing_ok=True)
         self.ensure_installed()
         root = self.root
-        port = self._choose_port()
+        port = _server.choose_port(self.requested_port, root, self._say)
         _server.write_config(root, port, self.settings)
+        limits = _limits.for_start(self.layout.sandbox_dir(self.name), self._asked_limits)
         log_path = self.log_path
         offset = log_path.stat().st_size if log_path.exists() else 0
         began = time.monotonic()
         self._say(f"starting InvokeAI in {root} on port {port} (log: {log_path})")
-        self._proc = _server.start(self.layout.invokeai_web, root, log_path)
+        self._proc = _server.start(self.layout.invokeai_web, root, log_path, limits)
         try:
             url, real_port = _server.wait_ready(self._proc, log_path, offset, self.start_timeout)
         except BaseException:
@@ -269,11 +278,13 @@ class Sandbox:
             "db_path": str(root / "databases" / "invokeai.db"),
             "models": dict(MODEL_NAMES),
             "port": real_port,
+            "limits": limits.as_dict(),
             "log": str(log_path),
             "started_at": time.time(),
         }
         self._write_state(state)
-        self._say(f"InvokeAI answers at {url} after {time.monotonic() - began:.1f} s (pid {self._proc.pid})")
+        self._say(f"InvokeAI answers at {url} after {time.monotonic() - began:.1f} s (pid {self._proc.pid}, "
+                  f"{limits.describe()})")
         return state
 
     def _install_models(self, state: dict[str, Any]) -> None:

@@ -16,19 +16,22 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from invokekit import _procfs
 from invokekit._files import write_text_atomic
 from invokekit.api import App, Transport
 from invokekit.errors import SandboxError, ServerError
+from invokekit.sandbox._limits import CpuLimits
 from invokekit.sandbox._proc import clean_env, tail
 
 HOST = "127.0.0.1"
 _RUNNING_RE = re.compile(r"Invoke running on https?://[^:\s]+:(\d+)")
 # settings invokekit owns in invokeai.yaml; every other line (and InvokeAI default) is kept
 _OWNED_KEYS = ("host", "port", "device", "precision")
+#: how long a port a dead server still holds may take to be released before another is chosen
+PORT_GRACE = 3.0
 
 
 def port_is_free(port: int) -> bool:
@@ -57,6 +60,20 @@ def port_frees_up(port: int, seconds: float) -> bool:
             return False
         time.sleep(0.1)
     return True
+
+
+def choose_port(requested: int | None, root: Path, say: Callable[[str], None]) -> int:
+    """The ``requested`` port, else the one the sandbox at ``root`` ran on last time (so a restart,
+    even after a crash, keeps its URL), else a free one; a taken port is replaced by a free one."""
+    wanted = requested if requested is not None else configured_port(root)
+    if wanted is None:
+        return free_port()
+    if port_frees_up(wanted, PORT_GRACE):
+        return wanted
+    port = free_port()
+    say(f"port {wanted}{'' if requested is not None else ', where this sandbox ran last,'} is in use; using port "
+        f"{port} instead")
+    return port
 
 
 def configured_port(root: Path) -> int | None:
@@ -100,15 +117,17 @@ def write_config(root: Path, port: int, settings: Mapping[str, str | int | float
     return write_text_atomic(path, "\n".join([*kept, *owned]) + "\n")
 
 
-def start(invokeai_web: Path, root: Path, log_path: Path) -> subprocess.Popen[bytes]:
-    """Launch ``invokeai-web --root ROOT`` in a new session, output appended to ``log_path``."""
+def start(invokeai_web: Path, root: Path, log_path: Path, limits: CpuLimits | None = None) -> subprocess.Popen[bytes]:
+    """Launch ``invokeai-web --root ROOT`` in a new session, output appended to ``log_path``,
+    pinned to the CPUs and thread count of ``limits`` (see :mod:`invokekit.sandbox._limits`)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = clean_env(INVOKEAI_ROOT=str(root))
+    limits = limits or CpuLimits()
+    env = clean_env(INVOKEAI_ROOT=str(root), **limits.env())
     with open(log_path, "ab") as log:
-        log.write(f"\n$ {invokeai_web} --root {root}\n".encode())
+        log.write(f"\n$ {invokeai_web} --root {root}{f'  ({limits.describe()})' if limits.limited else ''}\n".encode())
         log.flush()
         return subprocess.Popen(
-            [str(invokeai_web), "--root", str(root)],
+            limits.command([str(invokeai_web), "--root", str(root)]),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
