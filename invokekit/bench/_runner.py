@@ -24,6 +24,7 @@ from typing import Any
 
 import invokekit
 from invokekit._files import write_text_atomic
+from invokekit.bench._pool import SPEEDS as POOL_SPEEDS
 from invokekit.bench._summary import BASELINE, evaluate_targets, write_summary
 from invokekit.bench._tools import (
     SDXL_MODELS,
@@ -47,8 +48,9 @@ from invokekit.errors import InvokekitError, MonitorUnavailable
 from invokekit.results import parse_server_time
 
 #: the notebooks, in the order they run
-NOTEBOOKS = ("monitor_latency", "stage_timings", "sweeps_and_scale", "peers")
-#: notebooks only a full run has (the peers are installed from PyPI: not in CI's quick run)
+NOTEBOOKS = ("monitor_latency", "stage_timings", "sweeps_and_scale", "peers", "pool")
+#: notebooks only a full run has (the peers are installed from PyPI: not in CI's quick run); the pool
+#: notebook starts sandboxes of its own (two in a quick run, three in a full one)
 FULL_ONLY = ("peers",)
 #: the tag of the cell whose ``application/json`` output holds a notebook's numbers
 RESULTS_TAG = "results"
@@ -60,6 +62,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "stage_timings": {"sizes": [64], "steps": [1], "runs": 2, "settle": 0.5},
     "sweeps_and_scale": {"variants": 100, "repeats": 1, "watch_counts": [1, 10, 100, 1000], "cycle_samples": 5,
                          "idle_window": 0.25},
+    "pool": {"items": 6, "size": 64, "steps": 1, "speeds": {k: POOL_SPEEDS[k] for k in ("a", "b")}},
 }
 FULL: dict[str, dict[str, Any]] = {
     "monitor_latency": {"jobs": 20, "check_samples": 2000, "size": 64, "steps": 1,
@@ -69,6 +72,7 @@ FULL: dict[str, dict[str, Any]] = {
     "sweeps_and_scale": {"variants": 100, "repeats": 3, "watch_counts": [1, 10, 100, 1000], "cycle_samples": 20,
                          "idle_window": 2.0},
     "peers": {"jobs": 24, "size": 256, "steps": 4, "sweep_seeds": 16},
+    "pool": {"items": 48, "size": 256, "steps": 2, "speeds": POOL_SPEEDS, "kill_server": "b"},
 }
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from invokekit.bench._pool_targets import pool_headline_rows, pool_targets
+
 #: the numbers the project started from (published for the baseline script this replaces)
 BASELINE: dict[str, float] = {
     "total_s": 9.2,  # one SDXL job, end to end
@@ -144,7 +146,7 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
         "watching 1000 items costs about what watching 1 does, per cycle", worst, "x (worst time ratio)",
         all(verdicts) if verdicts else None, "; ".join(notes) or "scale not measured",
     ))
-    return out + peer_targets(results.get("peers", {}))
+    return out + peer_targets(results.get("peers", {})) + pool_targets(results.get("pool", {}))
 
 
 def peer_targets(peers: Any) -> list[dict[str, Any]]:
@@ -230,7 +232,7 @@ def headline_rows(results: Mapping[str, Any]) -> list[tuple[str, str, str]]:
                      f"{_fmt(data.get('requests_per_job'), 1)} / {_fmt(data.get('checks_per_job'), 1)} / "
                      f"{_fmt(data.get('cpu_ms_per_job'), 1)} ms ({_fmt((data.get('cpu_share') or 0) * 100)}% core)",
                      "-"))
-    return rows
+    return rows + pool_headline_rows(results.get("pool", {}))
 
 
 def _machine_line(machine: Any) -> list[str]:

@@ -35,6 +35,9 @@ def register(subparsers: Any) -> None:
             sub.add_argument("--threads", type=int, default=None, metavar="N",
                              help="the server's torch thread count (OMP_NUM_THREADS...; 0: torch's default; "
                              "default: as it was last started)")
+            sub.add_argument("--nice", type=int, default=None, metavar="N",
+                             help="the server's niceness, 0-19: a higher one gets less of a busy CPU "
+                             "(default: as it was last started)")
         sub.set_defaults(func=_run)
 
 
@@ -59,7 +62,8 @@ def _print(info: dict[str, Any] | None, args: argparse.Namespace, took: float, h
 def _run(args: argparse.Namespace) -> int:
     began = time.monotonic()
     sandbox = Sandbox(args.name, port=getattr(args, "port", None), cache_dir=args.cache_dir,
-                      cpus=getattr(args, "cpus", None), threads=getattr(args, "threads", None))
+                      cpus=getattr(args, "cpus", None), threads=getattr(args, "threads", None),
+                      nice=getattr(args, "nice", None))
     if args.action == "up":
         sandbox.up()
         _print(sandbox.info(), args, time.monotonic() - began, f"sandbox {sandbox.name!r} is up",

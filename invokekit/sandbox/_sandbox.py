@@ -41,8 +41,7 @@ class Sandbox:
     ``name`` defaults to ``$INVOKEKIT_SANDBOX``, else "default" (a private sandbox for one test run or
     one developer: ``INVOKEKIT_SANDBOX=mine``). ``progress`` receives short progress lines (default:
     printed on stderr; None for silence).
-    ``cpus`` ("0,1", "0-3", "all") pins the server to CPUs, ``threads`` sets its torch threads (None:
-    as last started; a server running with other limits is restarted): :mod:`.sandbox._limits`.
+    ``cpus``, ``threads``, ``nice``: the server's CPU limits (:class:`CpuLimits`; None: as last started).
     """
 
     def __init__(
@@ -57,6 +56,7 @@ class Sandbox:
         settings: Mapping[str, str | int | float | bool] | None = None,
         cpus: Iterable[int] | str | None = None,
         threads: int | None = None,
+        nice: int | None = None,
     ) -> None:
         name = name or os.environ.get("INVOKEKIT_SANDBOX") or "default"
         if not name or "/" in name or name.startswith("."):
@@ -70,7 +70,7 @@ class Sandbox:
         #: InvokeAI settings written to its invokeai.yaml when this object starts the server (a
         #: running server is reused as it is); they stay in the file for later starts
         self.settings = dict(settings or {})
-        self._asked_limits = _limits.asked(cpus, threads)  # bad CPUs or threads fail here, before any start
+        self._asked_limits = _limits.asked(cpus, threads, nice)  # bad limits fail here, before any start
         self._status = progress
         self._state: dict[str, Any] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -105,7 +105,7 @@ class Sandbox:
 
     @property
     def limits(self) -> CpuLimits:
-        """The CPUs and torch threads the running server was started with (none: no limits)."""
+        """The CPUs, threads and nice the running server was started with."""
         return CpuLimits.from_dict(self._require().get("limits"))
 
     def info(self) -> dict[str, Any]:
