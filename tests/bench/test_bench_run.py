@@ -17,6 +17,7 @@ import pytest
 from invokekit.bench import FULL_ONLY, NOTEBOOKS, QUICK
 from invokekit.cli import main
 from invokekit.client import Transport
+from invokekit.sandbox import Sandbox
 
 pytestmark = pytest.mark.server
 
@@ -54,8 +55,8 @@ def test_runner_writes_notebooks_json_plots_and_summary(bench_out: Path) -> None
             assert (bench_out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", plot
     summary = json.loads((bench_out / "summary.json").read_text())
     assert summary["errors"] == {} and summary["mode"] == "quick"
-    assert len(summary["targets"]) == 14
-    quick, full_only = summary["targets"][:6], summary["targets"][6:]  # the last are measured beside the peers
+    assert len(summary["targets"]) == 17
+    quick, full_only = summary["targets"][:6], summary["targets"][6:]  # the peers' and the pool's: full runs judge
     assert all(t["status"] in ("MET", "MISSED") for t in quick), quick
     assert {t["status"] for t in full_only} == {"NOT MEASURED"}
     text = (bench_out / "summary.md").read_text()
@@ -108,6 +109,33 @@ def test_sweeps_and_scale_results(bench_out: Path, invokeai_sandbox: Any) -> Non
         counts = transport.get_json("/api/v1/queue/default/counts_by_destination", destination=destination)
         assert counts["pending"] == counts["canceled"] == counts["completed"] == 0, counts
     assert transport.get_json("/api/v1/queue/default/status")["processor"]["is_started"] is True
+
+
+def test_pool_results(bench_out: Path) -> None:
+    data = _load(bench_out, "pool")
+    quick = QUICK["pool"]
+    assert data["quick"] is True and data["items"] == quick["items"]
+    assert set(data["servers"]) == set(quick["speeds"])
+    for letter, server in data["servers"].items():  # each server ran with the CPU limits asked for
+        asked = quick["speeds"][letter]
+        assert server["limits"] == {"cpus": [int(asked["cpus"])], "threads": asked["threads"],
+                                    "nice": asked.get("nice", 0)}
+    for run in ("static", "pull", "kill"):
+        row = data[run]
+        assert row["items_delivered"] == row["distinct_seeds"] == quick["items"], run
+        assert row["images"] == {"files": quick["items"], "distinct_bytes": quick["items"]}, run
+        assert sum(s["items"] for s in row["servers"].values()) == quick["items"], run
+        assert isinstance(row["makespan_s"], Real) and row["makespan_s"] > 0
+    assert data["static"]["servers"]["a"]["items"] == data["static"]["servers"]["b"]["items"]  # the equal split
+    kill = data["kill"]
+    assert kill["exactly_once"] is True and kill["remaining"] == ["a"]
+    assert kill["servers"]["a"]["items"] >= quick["items"] - round(quick["items"] / 2)  # all after the kill
+    for key in ("ideal_s", "pull_over_ideal", "static_over_pull", "split_bound"):
+        assert isinstance(data[key], Real), key
+    # the sandboxes the notebook started are gone, and so is the one it killed
+    for letter, server in data["servers"].items():
+        if server["started_here"] or letter == kill["server"]:
+            assert Sandbox(server["sandbox"], progress=None).status() is None, server["sandbox"]
 
 
 def test_a_database_that_is_not_the_servers_is_refused_before_anything_runs(

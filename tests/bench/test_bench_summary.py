@@ -8,9 +8,10 @@ import nbformat
 import pytest
 
 from invokekit.bench import NOTEBOOKS, RESULTS_TAG, notebooks_dir, read_results, stats
+from invokekit.bench._pool_targets import pool_targets
 from invokekit.bench._summary import evaluate_targets, write_summary
 
-TARGET_COUNT = 14
+TARGET_COUNT = 17
 
 
 def _stats(median: float) -> dict[str, float]:
@@ -58,17 +59,40 @@ RESULTS["peers"] = {
     "first_job": {"extra_ms": 40.0, "import_client_ms": 42.0},
 }
 
+RESULTS["pool"] = {
+    "quick": False, "items": 48, "servers": {"a": {}, "b": {}, "c": {}}, "speed_control": "a: CPUs 0",
+    "capacity": {"a": {"items_per_s": 0.8}, "b": {"items_per_s": 0.4}, "c": {"items_per_s": 0.4}},
+    "ideal_s": 30.0, "pull_over_ideal": 1.1, "static_over_pull": 1.25, "split_bound": 1.33,
+    "pull": {"makespan_s": 33.0}, "static": {"makespan_s": 41.25},
+    "kill": {"server": "b", "exactly_once": True, "over_ideal_remaining": 1.2, "makespan_s": 36.0,
+             "ideal_remaining_s": 30.0, "lost_runs": 2, "images": {"files": 48, "distinct_bytes": 48}},
+}
+
 
 def test_every_target_gets_a_verdict_and_a_reason() -> None:
     targets = evaluate_targets(RESULTS)
     assert len(targets) == TARGET_COUNT
     verdicts = {t["target"]: t["status"] for t in targets}
     assert list(verdicts.values()) == ["MISSED", "MET", "MISSED", "MET", "MET", "MISSED",
-                                       "MISSED", "MISSED", "MET", "MET", "MET", "MET", "MISSED", "MET"]
+                                       "MISSED", "MISSED", "MET", "MET", "MET", "MET", "MISSED", "MET",
+                                       "MET", "MISSED", "MET"]
     for t in targets:
         assert t["why"], t
     sqlite = next(t for t in targets if t["target"].startswith("SQLite"))
     assert "db:5ms" in sqlite["why"]  # a variant's trade-off is reported beside the default
+
+
+def test_pool_targets_judge_a_full_run_only_and_doubled_images_miss() -> None:
+    pool = RESULTS["pool"]
+    mixed, split, killed = pool_targets(pool)
+    assert "at most 1.33x" in split["why"] and "ideal 30.0 s" in mixed["why"]
+    assert "48 image files (48 distinct) for 48 items" in killed["why"]
+    doubled = {**pool, "kill": {**pool["kill"], "exactly_once": False, "images": {"files": 49, "distinct_bytes": 48}}}
+    assert pool_targets(doubled)[2]["status"] == "MISSED"
+    quick = pool_targets({**pool, "quick": True, "items": 6, "servers": {"a": {}, "b": {}}})
+    assert [t["status"] for t in quick] == ["NOT MEASURED"] * 3
+    assert quick[0]["value"] == 1.1 and "quick run (2 servers, 6 items)" in quick[0]["why"]
+    assert all(t["why"].count(". ") == 0 for t in (mixed, split, killed))  # one sentence each
 
 
 def test_targets_are_not_measured_without_results() -> None:
