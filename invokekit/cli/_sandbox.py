@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
             sub.add_argument("--port", type=int, default=None, help="port to ask for (default: any free port)")
             sub.add_argument("--cpus", default=None, metavar="LIST",
                              help="pin the server to these CPUs: '0', '0,1', '0-3', or 'all' (default: as it was "
-                             "last started; a server running with other CPUs or threads is restarted)")
+                             "last started; a server running with other limits is restarted)")
             sub.add_argument("--threads", type=int, default=None, metavar="N",
                              help="the server's torch thread count (OMP_NUM_THREADS...; 0: torch's default; "
                              "default: as it was last started)")

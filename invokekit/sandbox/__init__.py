@@ -13,8 +13,9 @@ The same from the shell: ``invokekit sandbox up|status|down|install [--json]``; 
 ``invokeai_sandbox`` fixture. The cache is ``$INVOKEKIT_CACHE`` or ``~/.cache/invokekit``.
 
 Servers of different speed on one machine (the pool benchmark): ``Sandbox("a", cpus=[0])`` pins a
-server to CPU 0, ``threads=1`` sets its torch thread count (``sandbox up --cpus 0 --threads 1``);
-``sb.limits`` is what it runs with, kept for later starts of that sandbox.
+server to CPU 0, ``threads=1`` sets its torch thread count, ``nice=5`` lowers its CPU weight
+(``sandbox up --cpus 0 --threads 1 --nice 5``); ``sb.limits`` is what it runs with, kept for later
+starts of that sandbox (:class:`CpuLimits`).
 
 The models (``sb.models``: role -> name), enough for InvokeAI's shipped SD1.5/SDXL image workflows
 (text to image, LoRA, ControlNet, IP-Adapter, spandrel upscaling, MultiDiffusion, tiled upscaling).
