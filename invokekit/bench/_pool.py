@@ -6,7 +6,8 @@ The speed difference is made with CPU limits (:mod:`invokekit.sandbox._limits`):
 "a" runs alone on CPU 0 and "b" and "c" share CPU 1, each with one torch thread, so "a" is about
 twice as fast as either of the others while nothing else runs; "b" and "c" also run at nice 5, so
 that other work on the machine (which the kernel moves to whichever CPU is less loaded) takes its
-time from them rather than evening the servers out. The throughputs are measured, never assumed.
+time from them rather than evening the servers out. The throughputs are measured in each run (the
+load of the machine changes between runs, and with it the speeds), never assumed.
 
 Private: the notebook imports these through :mod:`invokekit.bench._pool`.
 """
@@ -70,12 +71,12 @@ def kill(sandbox: Sandbox) -> int:
 
 
 def server_rates(events: Sequence[PoolEvent], *, after: float | None = None) -> dict[str, dict[str, float]]:
-    """Per server: the items it delivered (those started after ``after`` when given), the span
-    from its first start to its last completion, and items per second over that span.
+    """Per server: the items it delivered (those started after ``after`` when given), the time
+    it spent running them (the union of their server start -> completion intervals) and items per
+    second of that time: its throughput in that very run, under that run's load.
 
-    The span includes the server's own pause between items (InvokeAI's gc after each item), so a
-    rate is what the server sustains with work queued; taken from a run where every server's
-    queue stays full (the static split) it is the server's capacity.
+    Time a server spent waiting for work is not in it, so a dispatcher that lets a server idle
+    (late chunks, an unbalanced tail) ends later than the ideal made from these rates.
     """
     runs: dict[str, list[tuple[float, float]]] = {}
     for e in events:
@@ -86,9 +87,18 @@ def server_rates(events: Sequence[PoolEvent], *, after: float | None = None) -> 
         runs.setdefault(e.server, []).append((e.started_at, e.completed_at))
     out = {}
     for server, spans in runs.items():
-        span = max(b for _, b in spans) - min(a for a, _ in spans)
-        out[server] = {"items": len(spans), "span_s": span, "items_per_s": len(spans) / span if span > 0 else 0.0}
+        busy = _union(spans)
+        out[server] = {"items": len(spans), "busy_s": busy, "items_per_s": len(spans) / busy if busy > 0 else 0.0}
     return out
+
+
+def _union(intervals: Sequence[tuple[float, float]]) -> float:
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(intervals):
+        if stop > end:
+            total += stop - max(start, end)
+            end = stop
+    return total
 
 
 def ideal_makespan(count: int, rates: Mapping[str, Mapping[str, float]], servers: Sequence[str] | None = None) -> float:

@@ -21,10 +21,12 @@ EVENTS = [
 ]
 
 
-def test_rates_are_items_over_each_servers_span_and_skip_lost_runs() -> None:
+def test_rates_are_items_over_each_servers_running_time_and_skip_lost_runs() -> None:
     rates = server_rates(EVENTS)
-    assert rates["http://a"] == {"items": 4, "span_s": 4.0, "items_per_s": 1.0}
-    assert rates["http://b"] == {"items": 2, "span_s": 4.0, "items_per_s": 0.5}
+    assert rates["http://a"] == {"items": 4, "busy_s": 4.0, "items_per_s": 1.0}
+    assert rates["http://b"] == {"items": 2, "busy_s": 4.0, "items_per_s": 0.5}
+    idle = [PoolEvent("http://a", 0, 0.0, 0.0, 1.0), PoolEvent("http://a", 1, 0.0, 3.0, 4.0)]  # 2 s waiting for work
+    assert server_rates(idle)["http://a"]["items_per_s"] == 1.0
     later = server_rates(EVENTS, after=2.0)  # only runs started after a kill
     assert later["http://a"]["items"] == 2 and later["http://b"]["items"] == 1
 
