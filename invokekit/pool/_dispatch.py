@@ -5,10 +5,9 @@ library's exactly-once enqueue (:func:`invokekit.client._submit.send_batch`: a b
 client chose, journaled before the POST); one thread per chunk watches it with that server's own
 monitor (:meth:`Job.as_completed`). Every item has one owner at a time: the chunk it was last
 sent in. A result is taken only from its owner, and only once, before its files are written, so
-the output folder never holds two images for one item. A server that cannot be reached (refused,
-timed out, gone mid-watch) is dropped: the items its chunks had not delivered go back to the
-front of the pool and run elsewhere; one that completed there but whose images can no longer be
-fetched runs again, once.
+the output folder never holds two images for one item. A server that cannot be reached is
+dropped: its undelivered items go back to the front of the pool and run elsewhere; one that
+completed there but whose images can no longer be fetched runs again, once.
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
     from invokekit.results import Journal
 
 log = logging.getLogger("invokekit.pool")
+FEEDER = "invokekit-pool-feed-"  # threads that hand out chunks: cancel waits for them
 
 
 class Dispatcher:
@@ -72,7 +72,7 @@ class Dispatcher:
         for chunk in adopted:
             self._watch(chunk)
         for server in self.servers:
-            self._thread(self._feed, server, name=f"invokekit-pool-{server.url.rsplit(':', 1)[-1]}")
+            self._thread(self._feed, server, name=f"{FEEDER}{server.url.rsplit(':', 1)[-1]}")
 
     def resume(self, done: Mapping[int, ItemResult], adopted: Sequence[Chunk]) -> None:
         """Start again from a journal: ``done`` items were delivered before (they are yielded
@@ -212,7 +212,8 @@ class Dispatcher:
             except BaseException as exc:
                 self._unreadable(chunk, index, exc)
                 raise
-        event = PoolEvent(server.url, index, chunk.sent_at, self._rel(started), self._rel(completed))
+        began, ended = (None if t is None else t - self.started_at for t in (started, completed))
+        event = PoolEvent(server.url, index, chunk.sent_at, began, ended)
         with self.cond:
             self.claimed.discard(index)
             self.results[index] = result
@@ -224,9 +225,6 @@ class Dispatcher:
         self.outbox.put((index, result))
         if self.done:
             self.outbox.put(None)
-
-    def _rel(self, stamp: float | None) -> float | None:
-        return None if stamp is None else stamp - self.started_at
 
     def _unreadable(self, chunk: Chunk, index: int, exc: BaseException) -> None:
         """An item completed on a server whose images can no longer be read: run it again, once
@@ -279,13 +277,16 @@ class Dispatcher:
 
     # --- control --------------------------------------------------------------------------------
     def cancel(self) -> None:
-        """Stop handing out items and cancel what the servers hold of this run."""
+        """Stop handing out items and cancel what the servers hold of this run; returns once no
+        send is in flight (one landing later is canceled by its feeder before that)."""
         with self.cond:
             self.stopped = True
             chunks = {id(c): c for c in self.owner.values()}.values()
             self.cond.notify_all()
         for chunk in chunks:
             self._cancel_chunk(chunk)
+        for thread in [t for t in self.threads if t.name.startswith(FEEDER) and t is not threading.current_thread()]:
+            thread.join(120)  # bounded anyway: each send is bounded by its client's request timeout
         self.outbox.put(None)
 
     def _cancel_chunk(self, chunk: Chunk) -> None:

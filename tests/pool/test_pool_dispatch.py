@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from invokekit.client import Client
 from invokekit.client._submit import find_batch_items
 from invokekit.errors import JobCanceled
 from invokekit.pool import Pool, PoolEvent, PoolJob
+from invokekit.pool._dispatch import FEEDER
 from invokekit.pool._share import MAX_CHUNK
 from invokekit.results import Journal
 
@@ -122,6 +124,8 @@ def test_cancel_stops_the_run_on_every_server(servers: list[str]) -> None:
         job = pool.submit(blank_resize(), sweep={"resize.width": list(range(30, 60))})
         first = next(iter(job.as_completed(timeout=60)))
         job.cancel()
+        feeding = [t.name for t in threading.enumerate() if t.name.startswith(FEEDER)]
+        assert feeding == []  # cancel returned after every send in flight: nothing lands later
         with pytest.raises(JobCanceled):
             job.wait(timeout=60)
         assert first.status == "completed"
