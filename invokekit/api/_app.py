@@ -9,9 +9,20 @@ from invokekit.api._base import Namespace
 
 
 class App(Namespace):
+    _known: str | None = None
+
     def version(self) -> dict[str, Any]:
         """``{"version": "6.14.2", ...}``; a cheap request, good for "is it up?"."""
-        return dict(self._t.get_json("/api/v1/app/version"))
+        answer = dict(self._t.get_json("/api/v1/app/version"))
+        self._known = str(answer.get("version"))
+        return answer
+
+    def known_version(self) -> str:
+        """The version string, asked at most once per client (the last :meth:`version` answer):
+        what every job's sidecars record, without one request per job."""
+        if self._known is None:
+            self.version()
+        return str(self._known)
 
     def custom_node_packs(self) -> dict[str, Any]:
         """The installed custom node packs (``node_packs``: name, path, node types); with the

@@ -80,7 +80,7 @@ class ResultFiles:
         with self._lock:
             if self._version is None:
                 try:
-                    self._version = str(self.job.client.app.version().get("version"))
+                    self._version = self.job.client.app.known_version()
                 except InvokekitError:
                     self._version = ""
         write_sidecar(ref.path, sidecar_record(item, ref, batch_id=self.job.batch_id,

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from invokekit.api._items import TERMINAL, NodeOutput, has_images
 from invokekit.api._secrets import guard_loggers, redact
 from invokekit.errors import MonitorError
-from invokekit.monitors._socket_bounds import connect_budget, shutdown
+from invokekit.monitors._socket_bounds import connect_budget, inline_client, shutdown
 
 if TYPE_CHECKING:
     import socketio
@@ -134,8 +134,8 @@ class EventHub:
         with self._lock:
             if self._sio is not None:
                 return
-            sio = socketio.Client(reconnection=True, reconnection_attempts=0, reconnection_delay=0.25,
-                                  reconnection_delay_max=2.0, randomization_factor=0.2, handle_sigint=False)
+            sio = inline_client(reconnection=True, reconnection_attempts=0, reconnection_delay=0.25,
+                                reconnection_delay_max=2.0, randomization_factor=0.2, handle_sigint=False)
             self._register(sio)
             self._sio = sio
             self.opened += 1
