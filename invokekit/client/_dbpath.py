@@ -26,12 +26,10 @@ from urllib.parse import urlsplit
 from invokekit import _procfs
 from invokekit.api._deadline import deadline
 from invokekit.errors import JobTimeout, MonitorUnavailable, ServerUnavailable
-from invokekit.monitors import EventHub, Monitor, make_monitor
-from invokekit.monitors._auto import PASS_DB_PATH
-from invokekit.monitors._dbfile import prove_database
 
 if TYPE_CHECKING:
     from invokekit.api import Queue, Transport
+    from invokekit.monitors import EventHub, Monitor
 
 DB_FILE = Path("databases") / "invokeai.db"  # under the root, unless invokeai.yaml moves db_dir
 _DB_DIR_RE = re.compile(r"^db_dir:\s*['\"]?([^'\"#\n]+?)['\"]?\s*(#.*)?$", re.MULTILINE)
@@ -157,6 +155,8 @@ def find_database(
     Only reads: state files, ``/proc``, and the candidates themselves (read-only), plus two API
     reads per candidate that exists.
     """
+    from invokekit.monitors._dbfile import prove_database
+
     server = f"the server at {url}"
     if setting is None:
         return ServerDatabase(None, "off", "db_path=None: the database is not read")
@@ -198,6 +198,9 @@ def choose_monitor(
 ) -> Monitor:
     """``make_monitor`` with the database found by ``database()`` (asked only for ``db`` and
     ``auto`` when ``db_path`` is not given); ``db`` without one is refused, saying why."""
+    from invokekit.monitors import Monitor, make_monitor
+    from invokekit.monitors._auto import PASS_DB_PATH
+
     if isinstance(monitor, Monitor):
         return monitor
     name = monitor.strip().lower()

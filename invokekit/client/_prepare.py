@@ -93,14 +93,16 @@ def prepare_batch(
     """The checked batch for ``source``; see :meth:`Client.submit` for the arguments."""
     groups = [zipped] if isinstance(zipped, Mapping) else list(zipped)
     timings = timings if timings is not None else Timings()
+    owned = not isinstance(source, Workflow | Batch)  # loaded here: no caller holds it, no copy needed
     if isinstance(source, str | os.PathLike):
         with timings.stage("load"):
             source = load_source(client, source)
-    elif not isinstance(source, Workflow | Batch):
+    elif owned:
         source = load_source(client, source)
     if sets:
         with timings.stage("customize"):
-            source = source.copy()  # the caller's workflow or batch is left as it is
+            if not owned:
+                source, owned = source.copy(), True  # the caller's workflow or batch is left as it is
             for name, value in sets.items():
                 source.set({name: source.value_from_text(name, value) if text else value})
     workflow = isinstance(source, Workflow)
@@ -120,7 +122,7 @@ def prepare_batch(
         if isinstance(board, str) and context is not None:
             board = {"board_id": context.board_id(board, where={"field": "board"})}
         batch = Batch.of(source, context=context, runs=runs if workflow or runs != 1 else None, sweep=sweep,
-                         board=board, strict=not check, zipped=groups)
+                         board=board, strict=not check, zipped=groups, _owned=owned)
         if metadata:  # what a workflow with InvokeAI's Metadata node does; otherwise the UI's graph as is
             add_metadata(batch, {**(source.aliases if workflow else {}), **batch.value_places}, context)
         if check:

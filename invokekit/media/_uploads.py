@@ -21,8 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tqdm.auto import tqdm
-
 from invokekit._files import write_text_atomic
 from invokekit.errors import ServerError
 from invokekit.media._local import LocalMedia
@@ -148,6 +146,8 @@ def upload_media(
                                 on_upload=on_upload)
     cache = cache if cache is not None else UploadCache(client.url)
     names: dict[str, str] = {}
+    from tqdm.auto import tqdm  # ~30 ms: imported when there is something to upload
+
     bar = tqdm(total=len(unique), desc="uploading inputs", unit="file",
                disable=(len(unique) < 2 or None) if progress is None else not progress)
 

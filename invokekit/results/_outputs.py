@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from invokekit.api._items import QueueItem
-from invokekit.workflow._api_json import graph_output_nodes
 
 if TYPE_CHECKING:
     from invokekit.media import VideoRef
@@ -85,8 +84,13 @@ class ItemResult(QueueItem):
         }
 
 
-#: nodes of an API graph that keep their results (the fact lives with the graph object)
-default_output_nodes = graph_output_nodes
+def default_output_nodes(graph: Mapping[str, Any]) -> list[str]:
+    """Nodes of an API graph that keep their results (the fact lives with the graph object,
+    :func:`invokekit.workflow._api_json.graph_output_nodes`; imported on use, so that importing
+    results does not import the whole workflow package)."""
+    from invokekit.workflow._api_json import graph_output_nodes
+
+    return graph_output_nodes(graph)
 
 
 def _images_of(output: Any) -> list[dict[str, Any]]:

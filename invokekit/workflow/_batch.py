@@ -69,8 +69,9 @@ class Batch:
     def of(cls, source: Batch | Workflow | Mapping[str, Any], *, context: ServerContext | None = None,
            runs: int | None = None, sweep: Mapping[str, Sequence[Any]] | None = None,
            board: str | Mapping[str, str] | None = None, file: str | None = None, strict: bool = True,
-           zipped: Sequence[Mapping[str, Sequence[Any]]] = ()) -> Batch:
-        """The batch for any source (a copy when ``source`` is a Batch); each of ``zipped`` is one
+           zipped: Sequence[Mapping[str, Sequence[Any]]] = (), _owned: bool = False) -> Batch:
+        """The batch for any source (a copy when ``source`` is a Batch, unless ``_owned``: no one
+        else holds it); each of ``zipped`` is one
         group of names whose values go in pairs (item i takes value i of each).
 
         ``sweep`` keys are friendly names for a Workflow, ``node_id.field`` otherwise; ``runs``
@@ -80,7 +81,7 @@ class Batch:
         from invokekit.workflow._build import batch_of
 
         return batch_of(source, context=context, runs=runs, sweep=sweep, board=board, file=file, strict=strict,
-                        zipped=zipped)
+                        zipped=zipped, owned=_owned)
 
     def add_node(self, node_id: str, node_type: str, /, **inputs: Any) -> Batch:
         """Add node ``{"id": node_id, "type": node_type, **inputs}`` (``is_intermediate``/``use_cache``

@@ -140,8 +140,9 @@ def sweep_kind(source: Workflow | Batch, name: str, context: ServerContext | Non
 
 def batch_of(source: Batch | Workflow | Mapping[str, Any], *, context: ServerContext | None, runs: int | None,
              sweep: Mapping[str, Sequence[Any]] | None, board: Any, file: str | None, strict: bool,
-             zipped: Sequence[Mapping[str, Sequence[Any]]] = ()) -> Batch:
-    """:meth:`Batch.of`: a workflow (or workflow JSON) is converted; API JSON and batches are copied."""
+             zipped: Sequence[Mapping[str, Sequence[Any]]] = (), owned: bool = False) -> Batch:
+    """:meth:`Batch.of`: a workflow (or workflow JSON) is converted; API JSON and batches are copied
+    (a batch no one else holds, ``owned``, is used as it is)."""
     from invokekit.workflow._workflow import Workflow
 
     if isinstance(source, Mapping) and api_kind(source) is None and isinstance(source.get("nodes"), list):
@@ -150,7 +151,7 @@ def batch_of(source: Batch | Workflow | Mapping[str, Any], *, context: ServerCon
         return build_batch(source, context, runs=1 if runs is None else runs, sweep=sweep, board=board, strict=strict,
                            zipped=zipped)
     if isinstance(source, Batch):
-        batch = source.copy()
+        batch = source if owned else source.copy()
     elif isinstance(source, Mapping) and api_kind(source) is not None:
         batch = _from_api_json(source, file)
     else:
