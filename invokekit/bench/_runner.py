@@ -26,26 +26,8 @@ import invokekit
 from invokekit._files import write_text_atomic
 from invokekit.bench._pool import SPEEDS as POOL_SPEEDS
 from invokekit.bench._summary import BASELINE, evaluate_targets, write_summary
-from invokekit.bench._tools import (
-    SDXL_MODELS,
-    SDXL_WORKFLOW,
-    CycleProbe,
-    ReferenceObserver,
-    bench_batch,
-    bench_destination,
-    bench_monitor,
-    bench_workflow,
-    discard,
-    invokekit_package,
-    model_free_batch,
-    model_free_graph,
-    paused,
-    resolve_graph,
-    show_results,
-    stats,
-)
+from invokekit.bench._tools import invokekit_package
 from invokekit.errors import InvokekitError, MonitorUnavailable
-from invokekit.results import parse_server_time
 
 #: the notebooks, in the order they run
 NOTEBOOKS = ("monitor_latency", "stage_timings", "sweeps_and_scale", "peers", "pool")
@@ -253,33 +235,16 @@ def run_benchmarks(
 
 
 __all__ = [
-    "BASELINE",
     "FULL",
     "FULL_ONLY",
     "NOTEBOOKS",
     "QUICK",
     "RESULTS_TAG",
-    "SDXL_MODELS",
-    "SDXL_WORKFLOW",
-    "CycleProbe",
-    "ReferenceObserver",
-    "bench_batch",
-    "bench_destination",
-    "bench_monitor",
-    "bench_workflow",
     "check_package",
     "default_out_dir",
-    "discard",
     "ensure_kernel",
-    "model_free_batch",
-    "model_free_graph",
     "notebooks_dir",
-    "parse_server_time",
-    "paused",
     "read_results",
-    "resolve_graph",
     "run_benchmarks",
     "run_notebook",
-    "show_results",
-    "stats",
 ]

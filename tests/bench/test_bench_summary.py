@@ -138,3 +138,18 @@ def test_notebooks_have_parameters_and_results_cells(name: str) -> None:
     tags = [tag for cell in nb.cells for tag in cell.get("metadata", {}).get("tags", [])]
     assert tags.count("parameters") == 1 and tags.count(RESULTS_TAG) == 1
     assert not any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"), "commit notebooks clean"
+
+
+def test_the_peer_comparison_shows_each_client_its_ratios_and_workarounds() -> None:
+    peers = {**RESULTS["peers"], "jobs": 3, "size": 256, "steps": 4,
+             "ratios_best_peer_over_invokekit": {"cpu_ms": 0.45, "overhead_ms": 5.0}}
+    peers["clients"] = {**peers["clients"],
+                        "invokeai-python": {"version": "0.6.2", "cpu_ms": {"median": 9.0}, "workaround": "posts raw"}}
+    peers["clients"]["invokekit"] = {**peers["clients"]["invokekit"], "workaround": "none"}
+    text = write_summary({"results": {"peers": peers}, "targets": evaluate_targets({"peers": peers})})
+    assert "## Beside the other clients" in text
+    assert "| invokeai-python | 0.6.2 |" in text and "- invokeai-python: posts raw" in text
+    assert "client CPU (process) 0.45x" in text and "overhead (wall - server run) 5.00x" in text
+    cpu = next(t for t in evaluate_targets({"peers": peers}) if t["target"].startswith("client CPU"))
+    assert cpu["status"] == "MISSED" and "invokeai-python's 9.0 ms" in cpu["why"]
+    assert "## Beside" not in write_summary({"results": {}, "targets": []})
