@@ -11,7 +11,10 @@ socket may drop and reconnect, an event may simply be missed. So the monitor (1)
 through the API right after each (re)subscription, unless the hub proves it has every event of the
 batch (it saw the batch announced on the live connection), (2) polls slowly (``safety_poll``
 seconds) while the socket is healthy, and (3) polls fast, like :class:`ApiMonitor`, whenever the
-socket is down, so no wait can hang on a lost event and a completion is never missed. A completed
+socket is down, so no wait can hang on a lost event and a completion is never missed. While events
+about the watched items keep coming, the slow poll waits for ``safety_poll`` seconds of silence:
+a lost event is still found that long after the last one, without a request every
+``safety_poll`` seconds of a long item. A completed
 item of a proven batch comes with its outputs from the events, so nothing is read again.
 """
 
@@ -117,6 +120,7 @@ class EventMonitor(TrackedMonitor):
                 if item_id not in watched:
                     return
                 self.events += 1
+                state.heard = time.perf_counter()  # the stream is flowing for these items
                 if kind == "status":
                     tracker.observe(self._update(hub, tracker, data))
                 else:
@@ -156,6 +160,7 @@ class EventMonitor(TrackedMonitor):
             next_poll = time.perf_counter() + wait
         with state.lock:
             state.poll_now = False
+        polled = False
         while True:
             version = tracker.version
             if not proven and hub.proven(tracker.batch_id, self.queue_id):
@@ -169,8 +174,12 @@ class EventMonitor(TrackedMonitor):
                     backoff.interval = backoff.fast
             live = hub.subscribed(self.queue_id)
             proven = proven and hub.proven(tracker.batch_id, self.queue_id)
-            if time.perf_counter() >= next_poll:
+            now = time.perf_counter()
+            if now >= next_poll and live and (proven or polled) and now - state.heard < self.safety_poll:
+                next_poll = state.heard + self.safety_poll  # events came meanwhile: the net polls after a silence
+            elif now >= next_poll:
                 changed = tracker.observe_all(self._poll(tracker.pending()))
+                polled = True
                 next_poll = time.perf_counter() + (self.safety_poll if live else backoff.next(changed))
             tracker.raise_callback_error()
             if tracker.done():
@@ -188,11 +197,12 @@ class EventMonitor(TrackedMonitor):
 
 
 class _WatchState:
-    """A flag the socket thread sets and the waiting thread acts on."""
+    """What the socket thread notes and the waiting thread acts on."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.poll_now = False
+        self.heard = float("-inf")  # perf_counter() of the last event about a watched item
 
 
 def _progress_update(data: dict[str, Any], current: str | None) -> StatusUpdate:

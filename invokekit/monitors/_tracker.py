@@ -60,8 +60,9 @@ class Tracker:
             if prev is not None and update.status == prev.status and not _is_progress(update):
                 return False
             self.latest[update.item_id] = update
-            self.version += 1
-            self._changed.notify_all()
+            if prev is None or prev.status != update.status:  # progress alone: nothing for a waiting loop
+                self.version += 1
+                self._changed.notify_all()
             if self.on_update is not None:
                 try:
                     self.on_update(update)

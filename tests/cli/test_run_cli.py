@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -199,8 +200,22 @@ def test_a_raw_graph_takes_sets_and_typed_sweeps_by_node_id(invokeai_sandbox, tm
     assert "node_id.field" in capsys.readouterr().err
 
 
+class _Stamped:
+    """A text stream that notes when each line was written (the wall clock, as the server's)."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.lines = inner, []
+
+    def write(self, text: str) -> int:
+        self.lines += [(time.time(), line) for line in text.splitlines() if line.strip()]
+        return self.inner.write(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+
 @pytest.mark.server
-def test_a_sweep_prints_and_saves_each_item_as_it_finishes(invokeai_sandbox, tmp_path, capsys) -> None:
+def test_a_sweep_prints_and_saves_each_item_as_it_finishes(invokeai_sandbox, tmp_path, capsys, monkeypatch) -> None:
     """16 seeds: each item's line comes as it finishes, and its PNG is on disk before later items end."""
     from invokekit.results import parse_server_time
 
@@ -208,11 +223,14 @@ def test_a_sweep_prints_and_saves_each_item_as_it_finishes(invokeai_sandbox, tmp
     args = ["run", SDXL, "--url", invokeai_sandbox.url, "--out", str(tmp_path), "--json", "--model", "tiny-sdxl",
             "--set", "vae=tiny-sdxl-vae", "--set", "width=64", "--set", "height=64", "--set", "steps=1",
             "--sweep", f"seed={seeds}"]  # fmt: skip
+    stamped = _Stamped(sys.stderr)
+    monkeypatch.setattr(sys, "stderr", stamped)
     status = main(args)
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert status == 0 and len(report["items"]) == 16
     lines = [line for line in captured.err.splitlines() if " done" in line]
+    printed = {int(line.split("item ")[1].split()[0]): at for at, line in stamped.lines if " done" in line}
     assert [line.split(":", 1)[0].split(",")[0] for line in lines] == [f"{n}/16 done" for n in range(1, 17)]
     assert "ETA" in lines[0] and "ETA" not in lines[-1]
     items = {i["item_id"]: i for i in report["items"]}
@@ -224,6 +242,7 @@ def test_a_sweep_prints_and_saves_each_item_as_it_finishes(invokeai_sandbox, tmp
     for earlier, later in zip(order, order[2:], strict=False):
         png = Path(items[earlier]["images"][0]["path"])
         assert png.stat().st_mtime < completed[later], f"item {earlier}'s PNG came after item {later} finished"
+        assert printed[earlier] < completed[later], f"item {earlier}'s line came after item {later} finished"
 
 
 @pytest.mark.server
