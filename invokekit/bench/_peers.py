@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from invokekit.workflow import Batch
+
 #: the peers, pinned: the versions the comparison was written against
 PEERS: dict[str, str] = {"invokeai-python": "0.6.2", "invokeai-py-client": "1.1.1"}
 
@@ -154,9 +156,11 @@ class Driver:
             raise RuntimeError(f"the {self.name} driver ended (exit status {self.proc.wait()})")
         return dict(json.loads(line))
 
-    def job(self, batch: dict[str, Any], out: str | Path, output_node: str) -> dict[str, Any]:
+    def job(self, batch: Batch | dict[str, Any], out: str | Path, output_node: str) -> dict[str, Any]:
+        """Run ``batch`` (the same enqueue-request batch for every client) and return the reply."""
         assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"batch": batch, "out": str(out), "output_node": output_node}) + "\n")
+        body = batch.to_dict() if isinstance(batch, Batch) else batch
+        self.proc.stdin.write(json.dumps({"batch": body, "out": str(out), "output_node": output_node}) + "\n")
         self.proc.stdin.flush()
         return self._read()
 

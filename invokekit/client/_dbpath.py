@@ -204,10 +204,12 @@ def choose_monitor(
     if isinstance(monitor, Monitor):
         return monitor
     name = monitor.strip().lower()
-    path: str | os.PathLike[str] | None = db_path
-    if path is None and name in ("db", "auto"):
+    path: str | os.PathLike[str] | Callable[[], Path | None] | None = db_path
+    if path is None and name == "auto":  # events first: the database is looked for when they fail
+        path = lambda: database().path  # noqa: E731
+    elif path is None and name == "db":
         found = database()
-        if name == "db" and found.path is None:
+        if found.path is None:
             why = f"cannot watch {transport.base_url} through its database: {found.reason}"
             raise MonitorUnavailable(f"{why}; {PASS_DB_PATH}", backend="db")
         path = found.path

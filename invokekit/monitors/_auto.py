@@ -11,7 +11,7 @@ fallback reasons and propagate unchanged.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +39,10 @@ BACKENDS = ("events", "db", "api")
 MONITOR_NAMES = ("auto", *BACKENDS)
 
 
+#: finds the server's database when first needed (None: there is none to read)
+DbLookup = Callable[[], str | Path | None]
+
+
 class MonitorFallbackWarning(UserWarning):
     """``auto`` had to give up on a backend and continue with the next one."""
 
@@ -59,7 +63,7 @@ class AutoMonitor(TrackedMonitor):
         self,
         transport: Transport,
         *,
-        db_path: str | Path | None = None,
+        db_path: str | Path | DbLookup | None = None,
         queue_id: str = "default",
         order: Sequence[str] = BACKENDS,
         events_url: str | None = None,
@@ -68,29 +72,44 @@ class AutoMonitor(TrackedMonitor):
         super().__init__()
         self.transport = transport
         self.hub = hub
-        self.db_path = db_path
+        self._db = db_path
         self.queue_id = queue_id
         self.events_url = events_url
         unknown = [n for n in order if n not in BACKENDS]
         if unknown or not order:
             raise MonitorError(f"unknown backend(s) {unknown} in order {list(order)}; use events, db, api")
-        #: the backends tried, in order ("db" only when ``db_path`` is given)
-        self.order = tuple(n for n in order if n != "db" or db_path is not None)
+        self._order = tuple(n for n in order if n != "db" or db_path is not None)
         self.used: list[str] = []
+
+    @property
+    def db_path(self) -> str | Path | None:
+        """The database the db backend reads; a lookup given instead runs on first need (finding and
+        proving a database asks the server, which a busy server answers slowly: not before events fail)."""
+        if callable(self._db):
+            self._db = self._db()
+        return self._db
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """The backends tried, in order ("db" only when there is a database to read)."""
+        return tuple(n for n in self._order if n != "db" or self.db_path is not None)
 
     def _build(self, name: str) -> TrackedMonitor:
         if name == "events":
             hub = self.hub if self.events_url is None else None
             return EventMonitor(self.transport, queue_id=self.queue_id, url=self.events_url, hub=hub)
         if name == "db":
-            assert self.db_path is not None
-            return DbMonitor(self.db_path, self.transport, queue_id=self.queue_id)
+            path = self.db_path
+            if path is None:
+                raise MonitorUnavailable(f"no database to read; {PASS_DB_PATH}", backend="db")
+            return DbMonitor(path, self.transport, queue_id=self.queue_id)
         return ApiMonitor(self.transport, queue_id=self.queue_id)
 
     def run(self, tracker: Tracker, deadline: Deadline) -> None:
         self.used = []
-        for position, name in enumerate(self.order):
-            last = position == len(self.order) - 1
+        pending = list(self._order)
+        while pending:
+            name = pending.pop(0)
             backend: TrackedMonitor | None = None
             try:
                 backend = self._build(name)
@@ -98,10 +117,11 @@ class AutoMonitor(TrackedMonitor):
                 backend.run(tracker, deadline)
                 return
             except MonitorError as exc:
-                if last:
+                pending = [n for n in pending if n != "db" or self.db_path is not None]  # looked up only now
+                if not pending:
                     raise
                 deadline.check(tracker, cause=exc)  # no time left for another backend
-                _warn_fallback(exc, self.order[position + 1])
+                _warn_fallback(exc, pending[0])
             finally:
                 if backend is not None:
                     self.checks += backend.checks
@@ -119,7 +139,7 @@ def make_monitor(
     name: str | Monitor,
     transport: Transport,
     *,
-    db_path: str | Path | None = None,
+    db_path: str | Path | DbLookup | None = None,
     queue_id: str = "default",
     hub: EventHub | None = None,
 ) -> Monitor:
@@ -142,6 +162,7 @@ def make_monitor(
     if key == "events":
         return AutoMonitor(transport, queue_id=queue_id, order=("events", "api"), hub=hub)
     if key == "db":
+        db_path = db_path() if callable(db_path) else db_path
         if db_path is None:
             raise MonitorUnavailable(f"no database to read; {PASS_DB_PATH}", backend="db")
         return AutoMonitor(transport, db_path=db_path, queue_id=queue_id, order=("db", "api"))
