@@ -162,3 +162,12 @@ def test_server_gone_mid_wait_ends_the_api_watch_with_an_error(enqueue, proxy):
             ApiMonitor(transport).watch(ids, timeout=60, on_update=lambda _u: proxy.kill())
     finally:
         transport.close()
+
+
+def test_auto_looks_for_the_database_only_when_asked(transport) -> None:
+    """``auto`` given a lookup runs it on first need (its order, or events failing), not when built."""
+    calls: list[int] = []
+    auto = AutoMonitor(transport, db_path=lambda: calls.append(1))
+    assert calls == []
+    assert auto.order == ("events", "api") and calls == [1]  # no database found: auto goes without it
+    assert auto.order == ("events", "api") and calls == [1]  # looked for once

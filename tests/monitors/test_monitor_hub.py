@@ -77,3 +77,20 @@ def _image_graph() -> dict:
     import random
 
     return blank_resize(24, 16, blank=(random.randrange(8, 64), 8))
+
+
+def test_events_are_handled_in_order_in_the_socket_thread(transport, enqueue) -> None:
+    """No thread per event: every handler call runs in the one reading thread, in arrival order."""
+    import threading
+
+    hub = EventHub(transport)
+    threads: list[str] = []
+    hub.listen(lambda kind, data: threads.append(threading.current_thread().name))
+    try:
+        monitor = EventMonitor(transport, hub=hub)
+        for _ in range(2):
+            ids = enqueue()
+            assert monitor.watch(ids, timeout=60)[ids[0]].status == "completed"
+        assert len(threads) > 5 and len(set(threads)) == 1, set(threads)
+    finally:
+        hub.close()

@@ -79,3 +79,14 @@ def test_backoff_resets_on_change():
     backoff = Backoff(0.01, 0.05, 2)
     assert [backoff.next(False) for _ in range(4)] == [0.02, 0.04, 0.05, 0.05]
     assert backoff.next(True) == 0.01
+
+
+def test_progress_reaches_the_callback_without_waking_the_waiting_loop():
+    seen: list[float | None] = []
+    tracker = Tracker([1], lambda u: seen.append(u.progress))
+    tracker.observe(_u(1, "in_progress"))
+    version = tracker.version
+    assert tracker.observe(_u(1, "in_progress", progress=0.5))  # news for the callback
+    assert seen == [None, 0.5] and tracker.version == version  # but nothing a waiting loop acts on
+    tracker.observe(_u(1, "completed"))
+    assert tracker.version == version + 1
