@@ -6,7 +6,9 @@ by one JSON line per job: ``{"batch": ..., "out": folder, "output_node": id}`` i
 ``cpu`` the process's CPU seconds since the previous job's reply, so work a client does after a
 job returned, such as events still arriving, counts too; ``item_ids``). The peers are installed from PyPI
 into venvs of their own under the invokekit cache (``bench-peers/<name>``), once. invokekit runs
-in the benchmark's own interpreter.
+in the benchmark's own interpreter. Every driver keeps its compiled modules (under
+``bench-peers/pycache``) as installed packages do, even where ``PYTHONDONTWRITEBYTECODE`` is set:
+a new process's import time is then what users see.
 
 What each peer needs to run the graph is said in :data:`WORKAROUNDS` (and in ``summary.md``).
 """
@@ -143,6 +145,10 @@ class Driver:
 
         self.name = name
         env = dict(os.environ)
+        # compiled modules are kept, as an installed package has them (pip compiles at install), but
+        # in a folder of the benchmark's own: a checkout or a venv is never written to
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(peers_folder() / "pycache")
         if name == "invokekit":  # the very package the benchmark runs
             env["PYTHONPATH"] = os.pathsep.join([str(Path(invokekit.__file__).parents[1]), env.get("PYTHONPATH", "")])
         self.proc = subprocess.Popen([str(peer_python(name)), "-c", DRIVERS[name], url], stdin=subprocess.PIPE,
