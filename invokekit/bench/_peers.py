@@ -3,8 +3,9 @@
 Each client runs in a process of its own (so its CPU time is its own), driven over stdin/stdout
 by one JSON line per job: ``{"batch": ..., "out": folder, "output_node": id}`` in, timestamps out
 (``t0`` before submitting, ``returned`` when its wait returned, ``png`` when the file was written,
-``cpu`` the process's CPU seconds since the previous job's reply, so work a client does after a
-job returned, such as events still arriving, counts too; ``item_ids``). The peers are installed from PyPI
+``cpu`` the process's CPU seconds from submitting to 0.3 s after the job returned, so what a client
+still does for it (events arriving late) counts, while another client's job, whose events a socket
+subscriber also receives, does not; ``item_ids``). The peers are installed from PyPI
 into venvs of their own under the invokekit cache (``bench-peers/<name>``), once. invokekit runs
 in the benchmark's own interpreter. Every driver keeps its compiled modules (under
 ``bench-peers/pycache``) as installed packages do, even where ``PYTHONDONTWRITEBYTECODE`` is set:
@@ -45,12 +46,10 @@ def session_image(item, node):
     return session["results"][prepared]["image"]["image_name"]
 def reply(**data):
     sys.stdout.write(json.dumps(data) + "\n"); sys.stdout.flush()
-_spent = [time.process_time()]
-def cpu_since_last():
-    # CPU since the previous job's reply: a job's cost includes what its client does after it returned
-    now = time.process_time()
-    spent, _spent[0] = now - _spent[0], now
-    return spent
+TAIL = 0.3  # seconds after a job: events still arriving for it count, another client's job does not
+def job_cpu(cpu0):
+    time.sleep(TAIL)
+    return time.process_time() - cpu0
 """
 
 DRIVERS: dict[str, str] = {
@@ -61,11 +60,11 @@ client = Client(sys.argv[1])
 reply(ready=True, import_client_ms=(time.perf_counter() - began) * 1000)
 for line in sys.stdin:
     cmd = json.loads(line)
-    requests0, t0 = client.transport.requests_sent, time.time()
+    cpu0, requests0, t0 = time.process_time(), client.transport.requests_sent, time.time()
     job = client.submit(cmd["batch"])
     pngs = [time.time() for _ in job.as_completed(cmd["out"])]
     seen = [job.last_updates[i].seen_at for i in job.item_ids]
-    reply(t0=t0, returned=max(seen), png=max(pngs), pngs=pngs, cpu=cpu_since_last(),
+    reply(t0=t0, returned=max(seen), png=max(pngs), pngs=pngs, cpu=job_cpu(cpu0),
           requests=client.transport.requests_sent - requests0, item_ids=job.item_ids,
           connections=client.events.opened)
 """,
@@ -80,7 +79,7 @@ async def main():
     loop = asyncio.get_running_loop()
     while line := await loop.run_in_executor(None, sys.stdin.readline):
         cmd = json.loads(line)
-        t0 = time.time()
+        cpu0, t0 = time.process_time(), time.time()
         raw = await invoke.queue.post_async("queue/default/enqueue_batch", 1, {"batch": cmd["batch"]})
         await invoke.wait_batch(EnqueueBatch.model_validate(raw))
         returned = time.time()
@@ -89,7 +88,9 @@ async def main():
         data = await invoke.images.get_full(session_image(item, cmd["output_node"]))
         with open(os.path.join(cmd["out"], f"{item_id}.png"), "wb") as fh:
             fh.write(data)
-        reply(t0=t0, returned=returned, png=time.time(), cpu=cpu_since_last(), item_ids=[item_id])
+        png = time.time()
+        await asyncio.sleep(TAIL)  # the same tail, without blocking its event loop
+        reply(t0=t0, returned=returned, png=png, cpu=time.process_time() - cpu0, item_ids=[item_id])
     await invoke.close()
 asyncio.run(main())
 """,
@@ -102,7 +103,7 @@ board = client.board_repo.get_uncategorized_handle()
 reply(ready=True, import_client_ms=(time.perf_counter() - began) * 1000)
 for line in sys.stdin:
     cmd = json.loads(line)
-    t0 = time.time()
+    cpu0, t0 = time.process_time(), time.time()
     answer = client._make_request("POST", "/queue/default/enqueue_batch", json={"batch": cmd["batch"]}).json()
     item_id = answer["item_ids"][0]
     JobHandle.from_client_ids(client, "default", item_id).wait_for_completion(timeout=300, poll_interval=0.1)
@@ -111,7 +112,7 @@ for line in sys.stdin:
     data = board.download_image(session_image(item, cmd["output_node"]))
     with open(os.path.join(cmd["out"], f"{item_id}.png"), "wb") as fh:
         fh.write(data)
-    reply(t0=t0, returned=returned, png=time.time(), cpu=cpu_since_last(), item_ids=[item_id])
+    reply(t0=t0, returned=returned, png=time.time(), cpu=job_cpu(cpu0), item_ids=[item_id])
 """,
 }
 
