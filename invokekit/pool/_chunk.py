@@ -7,10 +7,11 @@ say it cannot be reached or watched; anything else (bad input, a full disk) ends
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from invokekit.errors import DownloadError, JobError, MonitorError, ServerError
+from invokekit.errors import DownloadError, InvokekitError, JobError, MonitorError, ServerError
 
 if TYPE_CHECKING:
     import os
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from invokekit.pool._share import ServerState
     from invokekit.results import ItemResult, Journal
 
+log = logging.getLogger("invokekit.pool")
 #: the errors that mean "this server is gone", not "this input is wrong"
 SERVER_FAULTS = (ServerError, MonitorError, JobError)
 
@@ -56,4 +58,13 @@ def name_files(journal: Journal, pool_id: str, chunk: Chunk, result: ItemResult,
                        path=str(Path(out_dir) / name))
 
 
-__all__ = ["SERVER_FAULTS", "Chunk", "name_files", "server_fault"]
+def cancel_chunk(chunk: Chunk) -> None:
+    """Cancel what the chunk's server still holds of it (a server already dropped is not asked)."""
+    if chunk.job is not None and chunk.server.alive:
+        try:
+            chunk.job.cancel()
+        except InvokekitError as exc:
+            log.warning("could not cancel batch %s on %s: %s", chunk.batch_id, chunk.server.url, exc)
+
+
+__all__ = ["SERVER_FAULTS", "Chunk", "cancel_chunk", "name_files", "server_fault"]

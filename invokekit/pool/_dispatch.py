@@ -23,8 +23,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from invokekit.api._items import COMPLETED, parse_server_time
-from invokekit.errors import InvokekitError, JobError
-from invokekit.pool._chunk import Chunk, name_files, server_fault
+from invokekit.errors import JobError
+from invokekit.pool._chunk import Chunk, cancel_chunk, name_files, server_fault
 from invokekit.pool._items import chunk_batch
 from invokekit.pool._share import ServerState, chunk_size, now, static_split, wants_more
 from invokekit.pool._timings import PoolEvent
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from invokekit.results import Journal
 
 log = logging.getLogger("invokekit.pool")
-FEEDER = "invokekit-pool-feed-"  # threads that hand out chunks: cancel waits for them
+FEEDER = "invokekit-pool-feed-"  # threads that hand out chunks: cancel and halt wait for them
 
 
 class Dispatcher:
@@ -144,7 +144,7 @@ class Dispatcher:
                 self._server_lost(server, exc) if server_fault(exc) else self._fail(exc)
                 return
             if self.stopped and chunk.job is not None:  # canceled while this chunk was on its way
-                self._cancel_chunk(chunk)
+                cancel_chunk(chunk)
                 return
             self._watch(chunk)
 
@@ -277,24 +277,24 @@ class Dispatcher:
 
     # --- control --------------------------------------------------------------------------------
     def cancel(self) -> None:
-        """Stop handing out items and cancel what the servers hold of this run; returns once no
-        send is in flight (one landing later is canceled by its feeder before that)."""
+        """Stop handing out items and cancel what the servers hold of this run, once no send is in flight."""
         with self.cond:
             self.stopped = True
             chunks = {id(c): c for c in self.owner.values()}.values()
             self.cond.notify_all()
         for chunk in chunks:
-            self._cancel_chunk(chunk)
-        for thread in [t for t in self.threads if t.name.startswith(FEEDER) and t is not threading.current_thread()]:
-            thread.join(120)  # bounded anyway: each send is bounded by its client's request timeout
+            cancel_chunk(chunk)
+        self._join_feeders()
         self.outbox.put(None)
 
-    def _cancel_chunk(self, chunk: Chunk) -> None:
-        if chunk.job is not None and chunk.server.alive:
-            try:
-                chunk.job.cancel()
-            except InvokekitError as exc:
-                log.warning("could not cancel batch %s on %s: %s", chunk.batch_id, chunk.server.url, exc)
+    def halt(self, exc: BaseException) -> None:
+        """End the run with ``exc``, canceling nothing (a resume can finish it), once no send is in flight."""
+        self._fail(exc)
+        self._join_feeders()
+
+    def _join_feeders(self) -> None:
+        for thread in [t for t in self.threads if t.name.startswith(FEEDER) and t is not threading.current_thread()]:
+            thread.join(120)  # bounded anyway: each send is bounded by its client's request timeout
 
 
 __all__ = ["Dispatcher"]

@@ -20,7 +20,7 @@ from typing import Any, Literal, Unpack
 
 from invokekit.client import Client
 from invokekit.client._prepare import ExploreOptions, Source
-from invokekit.errors import InvokekitError, ParameterError
+from invokekit.errors import InvokekitError, JobError, ParameterError
 from invokekit.pool._dispatch import Dispatcher
 from invokekit.pool._items import item_rows
 from invokekit.pool._job import PoolJob
@@ -50,6 +50,7 @@ class Pool:
             raise ParameterError("a pool needs at least one server URL")
         self.clients: list[Client] = []
         self._owned: list[Client] = []
+        self._jobs: list[PoolJob] = []  # halted by close() when still running
         for server in servers:
             client = server if isinstance(server, Client) else Client.from_env(str(server), timeout=timeout)
             if not isinstance(server, Client):
@@ -77,7 +78,13 @@ class Pool:
         self.close()
 
     def close(self) -> None:
-        """Close the clients the pool made."""
+        """Stop the pool's unfinished runs handing out items (what the servers already hold stays
+        there: a journaled run can be resumed) and close the clients the pool made."""
+        for job in self._jobs:
+            if not job._dispatch.done:
+                job._dispatch.halt(JobError("the pool was closed before its sweep finished; the servers keep "
+                                            "what they hold (resume the journal to finish the run)"))
+        self._jobs = []
         for client in self._owned:
             client.close()
         self._owned = []
@@ -128,7 +135,11 @@ class Pool:
         dispatcher = Dispatcher(servers, count, strategy=strategy, journal=log_, pool_id=pool_id, name=name,
                                 monitor=monitor, timeout=timeout, out_dir=out_dir)
         dispatcher.start()
-        return PoolJob(dispatcher, skipped)
+        return self._keep(PoolJob(dispatcher, skipped))
+
+    def _keep(self, job: PoolJob) -> PoolJob:
+        self._jobs.append(job)
+        return job
 
     def resume(self, journal: str | os.PathLike[str] | Journal, *, monitor: str = "auto",
                timeout: float | None = None) -> PoolJob:
@@ -138,7 +149,7 @@ class Pool:
         :class:`JournalError` for a journal that is not a pool run's."""
         from invokekit.pool._resume import resume_pool
 
-        return resume_pool(journal, self.clients, monitor=monitor, timeout=timeout)
+        return self._keep(resume_pool(journal, self.clients, monitor=monitor, timeout=timeout))
 
     @classmethod
     def of_journal(cls, journal: str | os.PathLike[str], *, timeout: float = 30.0) -> Pool:

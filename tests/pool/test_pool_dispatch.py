@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from _graphs import blank_resize, tiny_sdxl
 
 from invokekit.client import Client
 from invokekit.client._submit import find_batch_items
-from invokekit.errors import JobCanceled
+from invokekit.errors import JobCanceled, JobError
 from invokekit.pool import Pool, PoolEvent, PoolJob
 from invokekit.pool._dispatch import FEEDER
 from invokekit.pool._share import MAX_CHUNK
@@ -134,3 +135,22 @@ def test_cancel_stops_the_run_on_every_server(servers: list[str]) -> None:
                 status = client.queue.batch_status(batch_id)
             assert status["pending"] == 0, status
     assert len(job.chunks) < 30 // MAX_CHUNK + 2  # far from every item was ever sent
+
+
+@pytest.mark.server
+@pytest.mark.timeout(120)
+def test_closing_the_pool_stops_handing_out_a_running_sweep(servers: list[str]) -> None:
+    with Pool(servers) as pool:
+        job = pool.submit(blank_resize(), sweep={"resize.width": list(range(30, 60))})
+        next(iter(job.as_completed(timeout=60)))
+    sent = list(job.chunks)
+    try:
+        assert [t.name for t in threading.enumerate() if t.name.startswith(FEEDER)] == []
+        with pytest.raises(JobError, match="closed"):
+            job.wait(timeout=30)
+        time.sleep(1.0)
+        assert job.chunks == sent and len(sent) < 30 // MAX_CHUNK + 2  # nothing handed out after close
+    finally:  # what the servers still hold of it: not this test's to run
+        for url in {u for u, _, _ in sent}:
+            with Client(url) as client:
+                client.queue.cancel_by_batch_ids([b for u, b, _ in sent if u == url])
