@@ -16,6 +16,7 @@ from pathlib import Path
 from invokekit.api._items import CANCELED, FAILED
 from invokekit.errors import JobCanceled, JobFailed, JobTimeout
 from invokekit.pool._dispatch import Dispatcher
+from invokekit.pool._share import now
 from invokekit.pool._timings import PoolEvent, PoolTimings, pool_timings
 from invokekit.results import ItemResult
 
@@ -164,23 +165,28 @@ class PoolJob:
         start to the last delivery, or until now while running)."""
         d = self._dispatch
         with d.cond:
-            end = d.finished_at if d.finished_at is not None else _now() - d.started_at
+            end = d.finished_at if d.finished_at is not None else now() - d.started_at
             return pool_timings(self.servers, list(d.events), end, {s.url: s.delivered for s in d.servers})
 
 
 def _copy(path: Path, folder: Path) -> Path:
-    """``path`` copied into ``folder`` under its name (kept when a file of that name is there)."""
+    """``path`` copied into ``folder`` under its name, through the download's own temporary file
+    and placing (never a half-written file, never a different file replaced)."""
     import shutil
+
+    from invokekit.results._download import _new_part, _place
 
     target = folder / path.name
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+        fd, part = _new_part(folder)
+        try:
+            with os.fdopen(fd, "wb") as out, path.open("rb") as src:
+                shutil.copyfileobj(src, out)
+            _place(part, target, path.name)
+        finally:
+            part.unlink(missing_ok=True)
     return target
-
-
-def _now() -> float:
-    return time.time()
 
 
 __all__ = ["PoolJob"]
