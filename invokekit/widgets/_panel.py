@@ -74,6 +74,7 @@ class GenerationPanel(PanelRuns, widgets.VBox):
         self._started = 0.0
         self._thread: threading.Thread | None = None
         self._cancel_requested = threading.Event()
+        self._status_lock = threading.Lock()
         self.status = widgets.HTML(status_html("ready"))
         self.error_box = widgets.HTML("", layout=widgets.Layout(width=FORM_COLUMN))
         context, models, boards = self._read_server()

@@ -37,6 +37,7 @@ class PanelRuns:
     fields: dict[str, Any]
     _thread: threading.Thread | None
     _cancel_requested: threading.Event
+    _status_lock: threading.Lock  # the final status is never overwritten by a late update or "canceling..."
 
     def values(self) -> dict[str, Any]:
         """What the next run sets: the alias controls, then each form field by its exact name."""
@@ -106,13 +107,13 @@ class PanelRuns:
         if not self.running:
             return
         self._cancel_requested.set()
+        self._say("canceling...")  # before the request: the run may end (canceled) before it returns
         job = self.job
         if job is not None:
             try:
                 job.cancel()
             except Exception as exc:
                 self._show_error(exc, "cancel failed")
-        self.status.value = status_html("canceling...")
 
     def wait(self, timeout: float | None = None) -> str:
         """Block until the current run has finished (for scripts and tests); return ``state``."""
@@ -133,22 +134,20 @@ class PanelRuns:
             self.our_items.extend(self.job.item_ids)
             if self._cancel_requested.is_set():
                 self.job.cancel()
-            self.status.value = status_html(f"queued: item(s) {', '.join(map(str, self.job.item_ids))}")
+            self._say(f"queued: item(s) {', '.join(map(str, self.job.item_ids))}")
             wait_kw: dict[str, Any] = {"monitor": monitor, "timeout": self.timeout, "on_update": self._on_update}
             if self.db_path is not None:
                 wait_kw["db_path"] = str(self.db_path)
             self.results = list(self.job.wait(**wait_kw))
             self._show_results(values, sweep)
         except Exception as exc:
-            self.state = "error"
             if isinstance(exc, ServerUnavailable):
                 self.reachable = False
             self.error = exc
             self.progress.bar_style = "danger"
             self.timings.value = ""
             reach = isinstance(exc, ServerUnavailable)
-            text = f"cannot reach {self.client.url}" if reach else f"error: {type(exc).__name__}"
-            self.status.value = status_html(text, kind="error")
+            self._finish("error", f"cannot reach {self.client.url}" if reach else f"error: {type(exc).__name__}")
             self.error_box.value = error_html(exc)
         finally:
             self.generate_button.disabled = False
@@ -168,7 +167,7 @@ class PanelRuns:
         text = f"item {update.item_id}: {update.status}"
         if update.message:
             text += f" - {update.message}"
-        self.status.value = status_html(text)
+        self._say(text)
         steps = self.controls.get("steps")
         total = int(steps.widget.value) if steps is not None and steps.param is not None else None
         self.progress_label.value = progress_text(self.progress.value, time.monotonic() - self._started, total)
@@ -199,21 +198,29 @@ class PanelRuns:
             self.timings.value = error_html(exc)
         failed = [r for r in self.results if getattr(r, "status", None) == FAILED]
         if failed:
-            self.state = "failed"
             first = failed[0]
             self.progress.bar_style = "danger"
-            self.status.value = status_html(f"item {first.item_id} failed", kind="error")
             self.error_box.value = error_html(RuntimeError(f"{first.error_type}: {first.error_message}"))
+            self._finish("failed", f"item {first.item_id} failed")
         elif CANCELED in statuses:
-            self.state = "canceled"
             self.progress.bar_style = "warning"
-            self.status.value = status_html("canceled", kind="error")
+            self._finish("canceled", "canceled")
         else:
-            self.state = "completed"
             self.progress.value = 1.0
             self.progress.bar_style = "success"
             items = ", ".join(f"item {r.item_id}" for r in self.results)
-            self.status.value = status_html(f"done: {items}: {len(paths)} image(s) in {out}", kind="ok")
+            self._finish("completed", f"done: {items}: {len(paths)} image(s) in {out}", kind="ok")
+
+    def _say(self, text: str) -> None:
+        """A status line of the running run; once it has ended, its outcome stays."""
+        with self._status_lock:
+            if self.state == "running":
+                self.status.value = status_html(text)
+
+    def _finish(self, state: str, text: str, *, kind: str = "error") -> None:
+        with self._status_lock:
+            self.state = state
+            self.status.value = status_html(text, kind=kind)
 
     def _show_error(self, exc: BaseException, context: str) -> None:
         """Add an error to the panel's error box (it must exist: it is created first)."""

@@ -140,6 +140,35 @@ def test_cancel_stops_the_running_job(client: Client, workflow: Any, tmp_path: P
 
 
 @pytest.mark.server
+def test_a_run_that_ends_before_cancel_returns_still_says_canceled(
+    client: Client, workflow: Any, tmp_path: Path
+) -> None:
+    """The run can see its item canceled before Cancel's own request has returned (a loaded machine):
+    the panel's last word must be the outcome, not "canceling...". Forced here: the cancel request
+    returns only once the run has ended."""
+    panel = GenerationPanel(workflow, client, out_dir=tmp_path, monitor="api")
+    panel.controls["steps"].widget.value = 200
+    panel.controls["width"].widget.value = panel.controls["height"].widget.value = 512
+    panel.generate_button.click()
+    deadline = time.monotonic() + 60
+    while panel.job is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job = panel.job
+    assert job is not None, panel.error_box.value
+    real_cancel = job.cancel
+
+    def cancel_then_let_the_run_end() -> list[int]:
+        canceled = real_cancel()
+        assert panel.wait(timeout=120) == "canceled", panel.error_box.value
+        return canceled
+
+    job.cancel = cancel_then_let_the_run_end
+    panel.cancel_button.click()
+    assert panel.state == "canceled"
+    assert "canceled" in panel.status.value and "canceling" not in panel.status.value, panel.status.value
+
+
+@pytest.mark.server
 def test_panel_loads_a_workflow_by_name_and_keeps_a_fixed_seed(client: Client, tmp_path: Path) -> None:
     panel = GenerationPanel(WORKFLOW, client, out_dir=tmp_path)
     assert panel.workflow.name == WORKFLOW
