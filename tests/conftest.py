@@ -51,14 +51,6 @@ def _second_sandbox_session(invokeai_sandbox: Sandbox) -> Iterator[Sandbox]:
 
 @pytest.fixture
 def second_sandbox(_second_sandbox_session: Sandbox) -> Sandbox:
-    """The second sandbox, running (started again if a test killed it).
-
-    A start right after a SIGKILL is tried twice: InvokeAI 6.14.2's start-up ``VACUUM`` now and then
-    fails there ("cannot VACUUM - SQL statements in progress") and the server exits; the next
-    start works."""
-    from invokekit.errors import SandboxError
-
-    try:
-        return _second_sandbox_session.up()
-    except SandboxError:
-        return _second_sandbox_session.up()
+    """The second sandbox, running (started again if a test killed it; a start lost to InvokeAI's
+    VACUUM race right after the kill is tried again by the sandbox itself)."""
+    return _second_sandbox_session.up()

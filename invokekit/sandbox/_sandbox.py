@@ -257,17 +257,11 @@ class Sandbox:
         _server.write_config(root, port, self.settings)
         limits = _limits.for_start(self.layout.sandbox_dir(self.name), self._asked_limits)
         log_path = self.log_path
-        offset = log_path.stat().st_size if log_path.exists() else 0
         began = time.monotonic()
         self._say(f"starting InvokeAI in {root} on port {port} (log: {log_path})")
-        self._proc = _server.start(self.layout.invokeai_web, root, log_path, limits)
-        try:
-            url, real_port = _server.wait_ready(self._proc, log_path, offset, self.start_timeout)
-        except BaseException:
-            _server.stop(self._proc.pid)
-            self._proc.poll()
-            self._proc = None
-            raise
+        self._proc, url, real_port = _server.launch(
+            self.layout.invokeai_web, root, log_path, limits, self.start_timeout, self._say
+        )
         if real_port != port:
             self._say(f"port {port} was taken while starting; InvokeAI runs on port {real_port}")
         self.started = True

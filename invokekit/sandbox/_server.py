@@ -137,6 +137,41 @@ def start(invokeai_web: Path, root: Path, log_path: Path, limits: CpuLimits | No
         )
 
 
+#: what InvokeAI 6.14.2 logs when its start-up VACUUM meets statements still in progress (now and
+#: then, right after a server of the same root was killed); the server exits, a second start works
+_VACUUM_RACE = "cannot VACUUM"
+
+
+def launch(
+    invokeai_web: Path, root: Path, log_path: Path, limits: CpuLimits, timeout: float, say: Callable[[str], None]
+) -> tuple[subprocess.Popen[bytes], str, int]:
+    """:func:`start` and :func:`wait_ready`; return (process, url, port). A start that fails on
+    InvokeAI's VACUUM race is tried once more; any other failure stops the process and raises."""
+    for attempt in (1, 2):
+        offset = log_path.stat().st_size if log_path.exists() else 0
+        proc = start(invokeai_web, root, log_path, limits)
+        try:
+            url, port = wait_ready(proc, log_path, offset, timeout)
+            return proc, url, port
+        except BaseException as exc:
+            stop(proc.pid)
+            proc.poll()
+            if attempt == 1 and isinstance(exc, SandboxError) and _VACUUM_RACE in _log_since(log_path, offset):
+                say("InvokeAI's start-up VACUUM met a statement still in progress (after a kill?); starting again")
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
+def _log_since(log_path: Path, offset: int) -> str:
+    try:
+        with open(log_path, "rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
 def _reported_port(log_path: Path, offset: int) -> int | None:
     try:
         with open(log_path, "rb") as fh:

@@ -151,3 +151,58 @@ def test_a_crashed_sandbox_comes_back_on_its_port_so_resume_finds_it(tmp_path: P
         assert [p.suffix for p in (tmp_path / "out").iterdir() if p.suffix == ".png"] == [".png"]
     finally:
         _forget(sandbox)
+
+
+def _failing_first(tmp_path: Path, real: Path | None) -> Path:
+    """An ``invokeai-web`` that fails its start like InvokeAI's VACUUM race does; then runs ``real``
+    (or fails the same way again when there is none)."""
+    mark = tmp_path / "failed-once"
+    script = tmp_path / "invokeai-web"
+    again = f'exec {real} "$@"' if real else "exit 1"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'if [ ! -e {mark} ]; then : > {mark}\n'
+        '  echo "sqlite3.OperationalError: cannot VACUUM - SQL statements in progress"; exit 1\nfi\n'
+        f"{again}\n"
+    )
+    script.chmod(0o755)
+    return script
+
+
+def _starts(sandbox: Sandbox) -> int:
+    return sum(line.startswith("$ ") for line in sandbox.log_path.read_text().splitlines())
+
+
+@pytest.mark.server
+def test_a_start_lost_to_invokeais_vacuum_race_is_tried_once_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox = Sandbox("test-vacuum-race", progress=None)
+    real = sandbox.layout.invokeai_web
+    sandbox.ensure_installed()
+    monkeypatch.setattr(type(sandbox.layout), "invokeai_web", property(lambda _l: _failing_first(tmp_path, real)))
+    try:
+        sandbox.log_path.unlink(missing_ok=True)
+        sandbox.up()
+        assert "cannot VACUUM" in sandbox.log_path.read_text() and _starts(sandbox) == 2
+        assert sandbox.status() is not None and pid_alive(sandbox.pid)
+    finally:
+        _forget(sandbox)
+
+
+@pytest.mark.server
+def test_a_start_that_fails_twice_raises_with_the_log_and_leaves_no_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox = Sandbox("test-vacuum-twice", progress=None)
+    sandbox.ensure_installed()
+    monkeypatch.setattr(type(sandbox.layout), "invokeai_web", property(lambda _l: _failing_first(tmp_path, None)))
+    try:
+        sandbox.log_path.unlink(missing_ok=True)
+        with pytest.raises(SandboxError, match="exited with code 1") as caught:
+            sandbox.up()
+        assert _starts(sandbox) == 2, "tried once more, not forever"
+        assert caught.value.log_path == str(sandbox.log_path)
+        assert sandbox.status() is None and not sandbox.layout.state_file(sandbox.name).exists()
+    finally:
+        _forget(sandbox)
