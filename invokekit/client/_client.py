@@ -50,6 +50,7 @@ class Client(DatabaseMethods):
     this server's (see :meth:`database`). All namespaces share one :class:`Transport`, so
     connections are reused across calls, and every wait shares one socket.io connection
     (:attr:`events`, opened on first need). :meth:`close` (or ``with Client(...)``) closes both.
+    ``warm_up`` imports what a first job needs in the background (:mod:`invokekit.client._warm`).
     """
 
     def __init__(
@@ -59,6 +60,7 @@ class Client(DatabaseMethods):
         timeout: float = 30.0,
         *,
         db_path: str | os.PathLike[str] | None = "auto",
+        warm_up: bool = True,
     ) -> None:
         self.transport = Transport(server_url(url) or DEFAULT_URL, token=token, timeout=timeout)
         #: the server's URL, without any password: safe to print, journal and compare
@@ -78,6 +80,10 @@ class Client(DatabaseMethods):
         self._context: ServerContext | None = None
         self._events: EventHub | None = None
         self._downloads: ThreadPoolExecutor | None = None
+        if warm_up:  # the first job's imports, in the background, once per process (client._warm)
+            from invokekit.client._warm import warm_up as start_warm_up
+
+            start_warm_up()
 
     @classmethod
     def from_env(
