@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the monitors are imported on the first wait: building a cli
     from invokekit.media import LocalMedia
     from invokekit.monitors import Monitor, StatusUpdate, UpdateCallback
     from invokekit.results import Journal
+    from invokekit.results._prefetch import Lookup
 
 #: seconds reading the results may take beyond a wait's timeout, once every item was seen finished
 COLLECT_GRACE = 5.0
@@ -273,8 +274,9 @@ class Job:
         """The values that made item ``item_id`` (by friendly name; the set ones when not known)."""
         return dict(self.item_values.get(int(item_id), self.values))
 
-    def _download_one(self, result: ItemResult, out_dir: str | os.PathLike[str]) -> list[Path]:
-        return self.files.download(result, out_dir)
+    def _download_one(self, result: ItemResult, out_dir: str | os.PathLike[str], prefetched: Lookup | None = None,
+                      ) -> list[Path]:
+        return self.files.download(result, out_dir, prefetched)
 
     def grid(self, x: str | None = None, y: str | None = None, z: str | None = None, *,
              title: str | None = None, cell_size: int | tuple[int, int] | None = None) -> Grid:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from invokekit.client._job import Job
     from invokekit.explore import FileNamer
     from invokekit.results import ImageRef, ItemResult
+    from invokekit.results._prefetch import Lookup
 
 
 class ResultFiles:
@@ -46,9 +47,11 @@ class ResultFiles:
                                                                  index=self.job.indices.get(item.item_id))
             return self._names[folder, ref.image_name]
 
-    def download(self, result: ItemResult, out_dir: str | os.PathLike[str]) -> list[Path]:
-        """Download one item's images (those the journal has stored intact are kept) with their
-        sidecars, each file journaled, then the videos its output nodes made."""
+    def download(self, result: ItemResult, out_dir: str | os.PathLike[str], prefetched: Lookup | None = None,
+                 ) -> list[Path]:
+        """Download one item's images (those the journal has stored intact are kept, those
+        ``prefetched`` has are placed) with their sidecars, each file journaled, then the videos
+        its output nodes made."""
         from invokekit.results import download_result
 
         job, journal = self.job, self.job.journal
@@ -61,7 +64,7 @@ class ResultFiles:
                                    height=ref.height)
 
         paths = download_result(job.client.transport, result, out_dir, on_file=record, stored=job.stored,
-                                filename=lambda item, ref: self.file_name(out_dir, item, ref))
+                                filename=lambda item, ref: self.file_name(out_dir, item, ref), prefetched=prefetched)
         if result.videos:  # and the videos its output nodes made (checked, atomic, like images)
             from invokekit.media import download_video
 

@@ -7,7 +7,9 @@ each item it sees finish is handed to the consumer's thread, the one iterating
 knows (the outputs carried by the final update) or, for the items whose outputs it does not know,
 from one ``items_by_ids`` read for all of them, and gives the downloads to the client's small pool
 (:data:`DOWNLOAD_WORKERS` threads), so a sweep's images are fetched while later items still run.
-An item is yielded once its files are written.
+When the client's socket.io connection reports an output image of one of the job's items, the image
+is fetched on that pool right away, ahead of its item's completion (:mod:`invokekit.results._prefetch`);
+the download then only places it. An item is yielded once its files are written.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from invokekit.results import ItemResult, item_result
 
 if TYPE_CHECKING:
     from invokekit.client._job import Job
+    from invokekit.monitors._hub import EventHub, Listener
+    from invokekit.results._prefetch import Prefetcher
 
 #: threads of a client's download pool: enough to overlap a few transfers, few enough to leave the
 #: cores to the server (a download is mostly waiting for the socket and the disk)
@@ -75,6 +79,27 @@ def _read_bound(timeout: float | None, began: float) -> float | None:
 def _bounded(seconds: float | None, read: Callable[..., Any], *args: Any) -> Any:
     with requests_end_by(seconds):  # in the pool's thread: the bound must be set there
         return read(*args)
+
+
+def prefetch_outputs(job: Job, folder: Path, pool: Executor) -> tuple[Prefetcher, EventHub, Listener] | None:
+    """A prefetcher fed by the client's socket.io connection, if the client has one (never opened
+    for it): each output image of the job's items starts fetching when the event reports it."""
+    hub = job.client._events
+    if hub is None:
+        return None
+    from invokekit.results._outputs import result_images
+    from invokekit.results._prefetch import Prefetcher
+
+    prefetcher = Prefetcher(job.client.transport, folder, pool)
+    ids = set(job.item_ids)
+
+    def on_event(kind: str, data: dict[str, Any]) -> None:
+        if kind == "output" and data.get("item_id") in ids:
+            for image in result_images(data["output"], job.output_nodes):
+                prefetcher.start(image["image_name"], image["width"], image["height"])
+
+    hub.listen(on_event)
+    return prefetcher, hub, on_event
 
 
 def stream(
@@ -133,6 +158,7 @@ def stream(
     finished: dict[int, ItemResult] = {}
     began = time.perf_counter()
     last_terminal = last_ready = began
+    ahead = prefetch_outputs(job, folder, pool) if folder is not None else None
     thread = threading.Thread(target=watch, name=f"invokekit-watch-{job.batch_id[:8]}", daemon=True)
     thread.start()
 
@@ -141,7 +167,8 @@ def stream(
         if folder is None or not result.images:
             inbox.put(("ready", result))
         else:
-            later(lambda: (job._download_one(result, folder), result)[1], "ready")
+            taken = ahead[0].take if ahead is not None else None
+            later(lambda: (job._download_one(result, folder, taken), result)[1], "ready")
 
     try:
         while len(finished) < len(job.item_ids):
@@ -174,6 +201,9 @@ def stream(
     finally:
         for tracker in trackers:
             tracker.stop()  # the consumer stopped early (or everything is done): end the watch
+        if ahead is not None:
+            ahead[1].unlisten(ahead[2])
+            ahead[0].close()  # what no download took is removed
         # placed in time, so that the total runs to the last result; without downloads the wait ends
         # with it (reading the last outputs, as wait() counts its read); with them, they do
         last = max(last_terminal, last_ready)
@@ -186,4 +216,4 @@ def stream(
                 job.journal.downloads_done(job.batch_id, folder)
 
 
-__all__ = ["DOWNLOAD_WORKERS", "read_results", "results_of", "stream"]
+__all__ = ["DOWNLOAD_WORKERS", "prefetch_outputs", "read_results", "results_of", "stream"]

@@ -44,8 +44,8 @@ log = logging.getLogger("invokekit.monitors")
 
 SOCKETIO_PATH = "/ws/socket.io"
 
-#: what a listener is told: ``(kind, data)`` with kind "status", "progress", "batch", "connect",
-#: "disconnect" or "subscribed"
+#: what a listener is told: ``(kind, data)`` with kind "status", "progress", "batch", "output" (an
+#: image-bearing node output: ``item_id``, ``output``), "connect", "disconnect" or "subscribed"
 Listener = Callable[[str, dict[str, Any]], None]
 
 
@@ -241,6 +241,7 @@ class EventHub:
         )
         with self._lock:
             self._record(int(data["item_id"])).outputs.append(output)
+        self._tell("output", {"item_id": int(data["item_id"]), "output": output})
 
     def _on_item_event(self, kind: str, data: dict[str, Any]) -> None:
         self.events += 1

@@ -174,18 +174,19 @@ def _copy(path: Path, folder: Path) -> Path:
     and placing (never a half-written file, never a different file replaced)."""
     import shutil
 
-    from invokekit.results._download import _new_part, _place
+    from invokekit.results._fetch import drop, new_part, place
 
     target = folder / path.name
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        fd, part = _new_part(folder)
+        fd, part = new_part(folder)
         try:
             with os.fdopen(fd, "wb") as out, path.open("rb") as src:
                 shutil.copyfileobj(src, out)
-            _place(part, target, path.name)
-        finally:
-            part.unlink(missing_ok=True)
+        except BaseException:
+            drop(part)
+            raise
+        place(part, target, path.name)  # the part is removed whatever happens
     return target
 
 

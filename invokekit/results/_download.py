@@ -1,36 +1,32 @@
 """Downloads of output images, verified and stored safely.
 
 A download streams into a temporary file in the target folder (never the whole body in memory),
-within an overall deadline (a server trickling bytes cannot hold it forever), and is verified
-there (Pillow decodes it; width and height match what the server said: the size its events or its
-queue item reported, else its image record, asked for only then) before it is linked into place
-atomically: a crash, a cut connection or a bad body never leaves a half-written file, and an
-existing different file is never overwritten. Files get the permissions the user's umask gives
-any new file.
+within an overall deadline, and is verified there (Pillow decodes it; width and height match what
+the server said: the size its events or its queue item reported, else its image record, asked for
+only then) before it is linked into place atomically (:mod:`invokekit.results._fetch`): a crash, a
+cut connection or a bad body never leaves a half-written file, and an existing different file is
+never overwritten. Files get the permissions the user's umask gives any new file.
 """
 
 from __future__ import annotations
 
-import contextlib
-import filecmp
 import os
-import secrets
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from invokekit.api import Images
-from invokekit.api._deadline import deadline as requests_end_by
 from invokekit.api._items import COMPLETED
 from invokekit.errors import DownloadError, ServerError
+from invokekit.results._fetch import drop, fetch_part, place
 from invokekit.results._journal_read import StoredFile
 from invokekit.results._outputs import ImageRef, ItemResult
 
 if TYPE_CHECKING:
     from invokekit.api._transport import Transport
 
-_CHUNK = 256 * 1024
+#: a verified temporary file made ahead (``results._prefetch``): the file, its width and height
+Prefetched = tuple[Path, int, int]
 #: the longest one image may take to download, start to end (seconds)
 DOWNLOAD_DEADLINE = 300.0
 #: the longest file name (in bytes) common file systems take (ext4, xfs, btrfs, APFS, NTFS ~255)
@@ -63,110 +59,6 @@ def check_image_name(name: str) -> str:
     return name
 
 
-def _new_part(folder: Path) -> tuple[int, Path]:
-    """A new, empty temporary file in ``folder``, created with mode 0666 so the umask applies
-    (``tempfile.mkstemp`` would make it 0600 whatever the umask)."""
-    for _ in range(100):
-        path = folder / f".invokekit-{secrets.token_hex(8)}.part"
-        try:
-            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), path
-        except FileExistsError:  # pragma: no cover - 64 random bits
-            continue
-    raise DownloadError(f"cannot create a temporary file in {folder}")  # pragma: no cover
-
-
-class _WriteFailed(Exception):
-    """Writing the temporary file failed (a full or read-only disk), as opposed to the transfer;
-    the ``OSError`` is its ``__cause__``."""
-
-
-def _fetch_to(part: int, transport: Transport, name: str, timeout: float | None, seconds: float | None) -> None:
-    """GET the full image into the open file ``part``, insisting on every byte the server
-    announced, within ``seconds`` (None: no overall limit). Raises :class:`_WriteFailed` when the
-    disk refuses the bytes."""
-    import requests  # imported on first download: importing invokekit need not pay for them
-    import urllib3
-
-    ends = None if seconds is None else time.monotonic() + seconds
-    got = 0
-    try:
-        with requests_end_by(seconds), Images(transport).stream_full(name, timeout=timeout) as resp:
-            expected = resp.headers.get("Content-Length")
-            while True:
-                # one read from the socket at most, so the deadline is looked at between reads
-                chunk = resp.raw.read1(_CHUNK, decode_content=True)
-                if not chunk:
-                    break
-                _write(part, chunk)
-                got += len(chunk)
-                if ends is not None and time.monotonic() > ends:
-                    raise DownloadError(f"not finished after {seconds:g} s ({got} bytes so far)", image_name=name)
-            _write(part, b"", sync=True)
-    except ServerError as exc:
-        if ends is not None and time.monotonic() > ends:
-            raise DownloadError(f"not finished after {seconds:g} s: {exc}", image_name=name) from exc
-        raise DownloadError(f"the server did not deliver it: {exc}", image_name=name) from exc
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        late = ends is not None and time.monotonic() > ends
-        what = f"not finished after {seconds:g} s" if late else "the download broke off"
-        raise DownloadError(f"{what}: {type(exc).__name__}: {exc}", image_name=name) from exc
-    if expected is not None and expected.isdigit() and int(expected) != got:
-        raise DownloadError(f"truncated download: got {got} of {expected} bytes", image_name=name)
-
-
-def _write(fd: int, data: bytes, *, sync: bool = False) -> None:
-    """Write all of ``data`` to ``fd`` unbuffered (a full disk shows here, not at a later close)."""
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        if sync:
-            os.fsync(fd)
-    except OSError as exc:
-        raise _WriteFailed from exc
-
-
-def _verify(path: Path, name: str, width: int | None, height: int | None) -> tuple[int, int]:
-    from PIL import Image  # imported on first download: ~30 ms that importing invokekit need not pay
-
-    try:
-        with Image.open(path) as img:
-            img.load()
-            size = img.size
-    except Exception as exc:  # Pillow raises many types for broken files
-        raise DownloadError(f"the downloaded bytes are not a readable image ({exc})", image_name=name) from exc
-    if (width is not None and size[0] != width) or (height is not None and size[1] != height):
-        raise DownloadError(
-            f"image is {size[0]}x{size[1]} but the server's record says {width}x{height}", image_name=name
-        )
-    return size
-
-
-def _place(part: Path, target: Path, name: str) -> None:
-    """Link the verified ``part`` to ``target`` atomically, never replacing a different file there
-    (the same bytes already there are fine)."""
-    try:
-        os.link(part, target)  # atomic, and fails if the target exists
-    except FileExistsError:
-        _refuse_if_different(target, part, name)
-    except OSError:  # file systems without hard links
-        if target.exists():
-            _refuse_if_different(target, part, name)
-        else:
-            os.replace(part, target)
-
-
-def _refuse_if_different(target: Path, part: Path, name: str) -> None:
-    try:
-        same = filecmp.cmp(target, part, shallow=False)
-    except OSError:
-        same = False
-    if not same:
-        raise DownloadError(
-            f"{target} already exists with different content; not overwriting it", image_name=name, path=target
-        ) from None
-
-
 def download_image(
     transport: Transport,
     image_name: str,
@@ -176,6 +68,7 @@ def download_image(
     timeout: float | None = None,
     size: tuple[int | None, int | None] | None = None,
     deadline: float | None = DOWNLOAD_DEADLINE,
+    prefetched: Prefetched | None = None,
 ) -> tuple[Path, int, int]:
     """Download one image into ``out_dir``; return its path, width and height.
 
@@ -185,7 +78,8 @@ def download_image(
     (seconds; None: no limit). Raises :class:`DownloadError` (and writes nothing) when the name is
     unsafe, the transfer is cut or too slow, the bytes do not decode, the size differs from the
     server's, or a different file of that name is already there. The same file already there is
-    fine.
+    fine. ``prefetched`` is the image already fetched and verified into a temporary file of
+    ``out_dir`` (placed from there; one of another size is dropped and the image fetched).
     """
     name = check_image_name(image_name)
     target_name = check_image_name(filename) if filename is not None else name
@@ -198,36 +92,25 @@ def download_image(
                             path=folder) from None
     target = folder / target_name
     width, height = size if size is not None else (None, None)
-    if width is None or height is None:
-        try:
-            dto = Images(transport).dto(name)
-        except ServerError as exc:
-            raise DownloadError(f"the server has no record of it: {exc}", image_name=name) from exc
-        width, height = dto.get("width"), dto.get("height")
-    try:
-        fd, part = _new_part(folder)
-    except OSError as exc:  # read-only, not allowed
-        raise _cannot_write(folder, target, name, exc) from None
-    try:
-        try:
-            _fetch_to(fd, transport, name, timeout, deadline)
-        finally:
-            os.close(fd)
-        width, height = _verify(part, name, width, height)
-        _place(part, target, name)
-    except _WriteFailed as failed:  # full: nothing half-written stays (the part is removed below)
-        assert isinstance(failed.__cause__, OSError)
-        raise _cannot_write(folder, target, name, failed.__cause__) from None
-    except OSError as exc:  # the link refused
-        raise _cannot_write(folder, target, name, exc) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            part.unlink()
+    if prefetched is not None and (prefetched[0].parent != folder or not _same_size(prefetched, width, height)):
+        drop(prefetched[0])
+        prefetched = None
+    if prefetched is not None:
+        part, width, height = prefetched
+    else:
+        if width is None or height is None:
+            try:
+                dto = Images(transport).dto(name)
+            except ServerError as exc:
+                raise DownloadError(f"the server has no record of it: {exc}", image_name=name) from exc
+            width, height = dto.get("width"), dto.get("height")
+        part, width, height = fetch_part(transport, name, folder, width, height, timeout, deadline)
+    place(part, target, name)
     return target, width, height
 
 
-def _cannot_write(folder: Path, target: Path, name: str, exc: OSError) -> DownloadError:
-    return DownloadError(f"cannot write it into {str(folder)!r}: {exc.strerror or exc}", image_name=name, path=target)
+def _same_size(prefetched: Prefetched, width: int | None, height: int | None) -> bool:
+    return (width is None or prefetched[1] == width) and (height is None or prefetched[2] == height)
 
 
 def _kept(stored: StoredFile | None, folder: Path) -> tuple[Path, tuple[int, int]] | None:
@@ -270,13 +153,15 @@ def download_result(
     on_file: Callable[[ItemResult, ImageRef], None] | None = None,
     filename: Callable[[ItemResult, ImageRef], str] | None = None,
     stored: Mapping[str, StoredFile] | None = None,
+    prefetched: Callable[[str, Path], Prefetched | None] | None = None,
 ) -> list[Path]:
     """Download the images of one item (none unless it completed); fill in each ``ImageRef.path``.
 
     The size each output reported is checked against the bytes, so no image record is read.
     ``filename`` names each file (default: the server's image name). ``stored`` (image name ->
     file, from a journal) names images already stored: one still there with the recorded size
-    and checksum is kept, not fetched again (nor told to ``on_file``)."""
+    and checksum is kept, not fetched again (nor told to ``on_file``). ``prefetched(image name,
+    folder)`` gives an image fetched ahead, if any."""
     if result.status != COMPLETED:
         return []
     paths = []
@@ -288,8 +173,9 @@ def download_result(
             paths.append(kept[0])
             continue
         name = filename(result, ref) if filename is not None else None
+        ahead = prefetched(ref.image_name, Path(out_dir)) if prefetched is not None else None
         path, width, height = download_image(transport, ref.image_name, out_dir, size=(ref.width, ref.height),
-                                             filename=name)
+                                             filename=name, prefetched=ahead)
         ref.path, ref.width, ref.height = path, width, height
         paths.append(path)
         if on_file is not None:

@@ -17,7 +17,7 @@ from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from invokekit.api._items import QueueItem
+from invokekit.api._items import NodeOutput, QueueItem
 
 if TYPE_CHECKING:
     from invokekit.media import VideoRef
@@ -109,6 +109,17 @@ def _images_of(output: Any) -> list[dict[str, Any]]:
     return found
 
 
+def is_result(output: NodeOutput, output_nodes: Sequence[str] | None) -> bool:
+    """Whether ``output``'s images are results: its node is one of ``output_nodes``, or, without
+    them, it is not intermediate."""
+    return output.node_id in output_nodes if output_nodes is not None else not output.intermediate
+
+
+def result_images(output: NodeOutput, output_nodes: Sequence[str] | None) -> list[dict[str, Any]]:
+    """The images (name, width, height) that ``output`` adds to its item's results."""
+    return _images_of(output.result) if is_result(output, output_nodes) else []
+
+
 def item_result(
     item: Mapping[str, Any] | QueueItem,
     *,
@@ -131,12 +142,11 @@ def item_result(
         result = ItemResult(**fields, values=dict(values or {}))
     else:
         result = ItemResult.from_api(item, values=dict(values or {}))
-    wanted = set(output_nodes) if output_nodes is not None else None
     outputs = result.outputs or ()
     order = list(output_nodes) if output_nodes is not None else list(dict.fromkeys(o.node_id for o in outputs))
     by_node: dict[str, list[Any]] = {}
     for output in outputs:
-        if (wanted is None and not output.intermediate) or (wanted is not None and output.node_id in wanted):
+        if is_result(output, output_nodes):
             by_node.setdefault(output.node_id, []).append(output.result)
     for node_id in order:
         for produced in by_node.get(node_id, []):
@@ -156,4 +166,4 @@ def item_result(
     return result
 
 
-__all__ = ["ImageRef", "ItemResult", "default_output_nodes", "item_result"]
+__all__ = ["ImageRef", "ItemResult", "default_output_nodes", "is_result", "item_result", "result_images"]

@@ -110,3 +110,29 @@ def test_iterating_a_job_downloads_into_its_out_dir(client, tmp_path: Path) -> N
     job.out_dir = tmp_path / "here"
     [result] = list(job)
     assert result.images[0].path.parent == tmp_path / "here"
+
+
+def test_output_images_are_fetched_before_their_items_are_reported_completed(client, tmp_path, monkeypatch) -> None:
+    """The output node's event comes ~20 ms before the item's completion: the image GET starts then
+    (into a temporary file), and the download only places it; nothing else is left in the folder."""
+    client.submit(image_graph(16, 16, 3)).wait()  # the connection is open from here on
+    gets: list[tuple[float, str]] = []
+    raw = client.transport.raw
+
+    def noting(method, path, **kw):
+        if method == "GET" and path.endswith("/full"):
+            gets.append((time.time(), path))
+        return raw(method, path, **kw)
+
+    monkeypatch.setattr(client.transport, "raw", noting)
+    job = client.submit(image_graph(36, 20, 4), sweep={"blank.width": [8, 9, 10]})
+    results = list(job.as_completed(tmp_path))
+    assert len(gets) == 3, "one GET per image: placed from the prefetch, not fetched again"
+    for result in results:
+        [image] = result.images
+        fetched = [t for t, path in gets if image.image_name in path]
+        assert fetched and fetched[0] < job.last_updates[result.item_id].seen_at, "fetched before it was done"
+        with Image.open(image.path) as img:
+            assert img.size == (36, 20)
+    images = sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".json")  # the sidecars aside
+    assert images == sorted(r.images[0].path.name for r in results), "no temporary file left"
