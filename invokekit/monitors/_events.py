@@ -113,6 +113,8 @@ class EventMonitor(TrackedMonitor):
         watched = set(tracker.item_ids)
 
         def on_event(kind: str, data: dict[str, Any]) -> None:
+            if kind == "output":  # a node's image: the stream's to fetch ahead, nothing for the watch
+                return
             if kind in ("status", "progress"):
                 if data.get("queue_id", self.queue_id) != self.queue_id or "item_id" not in data:
                     return
