@@ -122,8 +122,8 @@ def test_an_unknown_model_is_an_error_in_the_panel(client: Client, workflow: Any
     assert not panel.generate_button.disabled
 
 
-@pytest.mark.server
-def test_cancel_stops_the_running_job(client: Client, workflow: Any, tmp_path: Path) -> None:
+def _long_run(client: Client, workflow: Any, tmp_path: Path) -> GenerationPanel:
+    """A panel running a long item (200 steps at 512 px), once its job is submitted."""
     panel = GenerationPanel(workflow, client, out_dir=tmp_path, monitor="api")
     panel.controls["steps"].widget.value = 200
     panel.controls["width"].widget.value = panel.controls["height"].widget.value = 512
@@ -131,6 +131,12 @@ def test_cancel_stops_the_running_job(client: Client, workflow: Any, tmp_path: P
     deadline = time.monotonic() + 60
     while panel.job is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    return panel
+
+
+@pytest.mark.server
+def test_cancel_stops_the_running_job(client: Client, workflow: Any, tmp_path: Path) -> None:
+    panel = _long_run(client, workflow, tmp_path)
     assert panel.job is not None, panel.error_box.value
     panel.cancel_button.click()
     assert panel.wait(timeout=120) == "canceled", panel.error_box.value
@@ -146,13 +152,7 @@ def test_a_run_that_ends_before_cancel_returns_still_says_canceled(
     """The run can see its item canceled before Cancel's own request has returned (a loaded machine):
     the panel's last word must be the outcome, not "canceling...". Forced here: the cancel request
     returns only once the run has ended."""
-    panel = GenerationPanel(workflow, client, out_dir=tmp_path, monitor="api")
-    panel.controls["steps"].widget.value = 200
-    panel.controls["width"].widget.value = panel.controls["height"].widget.value = 512
-    panel.generate_button.click()
-    deadline = time.monotonic() + 60
-    while panel.job is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    panel = _long_run(client, workflow, tmp_path)
     job = panel.job
     assert job is not None, panel.error_box.value
     real_cancel = job.cancel
