@@ -21,11 +21,12 @@ from invokekit.api import (
     Videos,
     Workflows,
 )
-from invokekit.client._dbpath import DatabaseMethods, ServerDatabase
+from invokekit.client._dbpath import DatabaseMethods
 from invokekit.client._env import client_from_env, server_url
 from invokekit.client._job import Job
 from invokekit.client._resume import resume_jobs
 from invokekit.client._submit import check_batch_items, find_batch_items, send_batch
+from invokekit.client._warm import warm_up as start_warm_up
 from invokekit.errors import AuthenticationError, ServerError
 from invokekit.results import Journal, Timings
 
@@ -65,8 +66,7 @@ class Client(DatabaseMethods):
         self.transport = Transport(server_url(url) or DEFAULT_URL, token=token, timeout=timeout)
         #: the server's URL, without any password: safe to print, journal and compare
         self.url = self.transport.base_url
-        self._db_setting = db_path
-        self._database: ServerDatabase | None = None
+        self._db_setting, self._database = db_path, None
         self.models = Models(self.transport)
         self.workflows = Workflows(self.transport)
         self.boards = Boards(self.transport)
@@ -78,11 +78,9 @@ class Client(DatabaseMethods):
         self.utilities = Utilities(self.transport)
         self.style_presets = StylePresets(self.transport)
         self._context: ServerContext | None = None
-        self._events: EventHub | None = None
+        self._events: EventHub | None = None  # the socket.io connection, the download pool: on first need
         self._downloads: ThreadPoolExecutor | None = None
-        if warm_up:  # the first job's imports, in the background, once per process (client._warm)
-            from invokekit.client._warm import warm_up as start_warm_up
-
+        if warm_up:  # the first job's imports, in the background, once per process
             start_warm_up()
 
     @classmethod
@@ -114,10 +112,9 @@ class Client(DatabaseMethods):
 
     def close(self) -> None:
         """Close the event connection, the download pool and the HTTP session."""
-        events, self._events = self._events, None
+        events, downloads, self._events, self._downloads = self._events, self._downloads, None, None
         if events is not None:
             events.close()
-        downloads, self._downloads = self._downloads, None
         if downloads is not None:
             downloads.shutdown(wait=True)
         self.transport.close()

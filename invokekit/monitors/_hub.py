@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from invokekit.api._transport import Transport
 
 log = logging.getLogger("invokekit.monitors")
-
 SOCKETIO_PATH = "/ws/socket.io"
 
 #: what a listener is told: ``(kind, data)`` with kind "status", "progress", "batch", "output" (an

@@ -27,6 +27,7 @@ from invokekit.sandbox._layout import MODEL_NAMES, REQUIREMENTS, Layout, default
 from invokekit.sandbox._limits import CpuLimits
 from invokekit.sandbox._model_files import ensure_model_files
 from invokekit.sandbox._models import install_tiny_models
+from invokekit.sandbox._ports import choose_port
 from invokekit.sandbox._proc import StatusCallback, print_status
 from invokekit.sandbox._venv import ensure_venv
 
@@ -253,7 +254,7 @@ class Sandbox:
         self.layout.state_file(self.name).unlink(missing_ok=True)
         self.ensure_installed()
         root = self.root
-        port = _server.choose_port(self.requested_port, root, self._say)
+        port = choose_port(self.requested_port, root, self._say)
         _server.write_config(root, port, self.settings)
         limits = _limits.for_start(self.layout.sandbox_dir(self.name), self._asked_limits)
         log_path = self.log_path

@@ -20,6 +20,7 @@ from invokekit.errors import AuthenticationError
 from invokekit.monitors import EventMonitor
 from invokekit.sandbox import _server
 from invokekit.sandbox._layout import Layout, default_cache_dir
+from invokekit.sandbox._ports import free_port
 
 EMAIL, PASSWORD = "admin@example.com", "Sup3r-secret-pw!"
 GRAPH = {"nodes": {"blank": {"id": "blank", "type": "blank_image", "width": 8, "height": 8}}, "edges": []}
@@ -29,7 +30,7 @@ GRAPH = {"nodes": {"blank": {"id": "blank", "type": "blank_image", "width": 8, "
 def multiuser_url(invokeai_sandbox, tmp_path_factory) -> Iterator[str]:
     # invokeai_sandbox: makes sure InvokeAI is installed in the cache
     root: Path = tmp_path_factory.mktemp("multiuser-root")
-    config = _server.write_config(root, _server.free_port())
+    config = _server.write_config(root, free_port())
     config.write_text(config.read_text() + "\nmultiuser: true\n")
     log = root / "server.log"
     proc = _server.start(Layout(default_cache_dir().absolute()).invokeai_web, root, log)

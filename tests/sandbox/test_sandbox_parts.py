@@ -9,7 +9,8 @@ from pathlib import Path
 
 from invokekit.sandbox import _leases
 from invokekit.sandbox._layout import REQUIREMENTS, Layout
-from invokekit.sandbox._server import HOST, free_port, port_is_free, write_config
+from invokekit.sandbox._ports import HOST, free_port, port_is_free
+from invokekit.sandbox._server import write_config
 from invokekit.sandbox._tiny import _text
 from invokekit.sandbox._venv import _pins, venv_is_complete
 
