@@ -30,8 +30,7 @@ from invokekit.results import ItemResult, item_result
 
 if TYPE_CHECKING:
     from invokekit.client._job import Job
-    from invokekit.monitors._hub import EventHub, Listener
-    from invokekit.results._prefetch import Prefetcher
+    from invokekit.results._prefetch import Lookup
 
 #: threads of a client's download pool: enough to overlap a few transfers, few enough to leave the
 #: cores to the server (a download is mostly waiting for the socket and the disk)
@@ -81,9 +80,10 @@ def _bounded(seconds: float | None, read: Callable[..., Any], *args: Any) -> Any
         return read(*args)
 
 
-def prefetch_outputs(job: Job, folder: Path, pool: Executor) -> tuple[Prefetcher, EventHub, Listener] | None:
-    """A prefetcher fed by the client's socket.io connection, if the client has one (never opened
-    for it): each output image of the job's items starts fetching when the event reports it."""
+def prefetch_outputs(job: Job, folder: Path, pool: Executor) -> tuple[Lookup, Callable[[], None]] | None:
+    """Images fetched ahead, fed by the client's socket.io connection if the client has one (never
+    opened for it): each output image of the job's items starts fetching when the event reports it.
+    Returns the downloads' lookup and the stop (no more listening; what no download took removed)."""
     hub = job.client._events
     if hub is None:
         return None
@@ -98,8 +98,12 @@ def prefetch_outputs(job: Job, folder: Path, pool: Executor) -> tuple[Prefetcher
             for image in result_images(data["output"], job.output_nodes):
                 prefetcher.start(image["image_name"], image["width"], image["height"])
 
+    def stop() -> None:
+        hub.unlisten(on_event)
+        prefetcher.close()
+
     hub.listen(on_event)
-    return prefetcher, hub, on_event
+    return prefetcher.take, stop
 
 
 def stream(
@@ -159,6 +163,7 @@ def stream(
     began = time.perf_counter()
     last_terminal = last_ready = began
     ahead = prefetch_outputs(job, folder, pool) if folder is not None else None
+    prefetched, stop_prefetching = ahead if ahead is not None else (None, None)
     thread = threading.Thread(target=watch, name=f"invokekit-watch-{job.batch_id[:8]}", daemon=True)
     thread.start()
 
@@ -167,8 +172,7 @@ def stream(
         if folder is None or not result.images:
             inbox.put(("ready", result))
         else:
-            taken = ahead[0].take if ahead is not None else None
-            later(lambda: (job._download_one(result, folder, taken), result)[1], "ready")
+            later(lambda: (job._download_one(result, folder, prefetched), result)[1], "ready")
 
     try:
         while len(finished) < len(job.item_ids):
@@ -201,9 +205,8 @@ def stream(
     finally:
         for tracker in trackers:
             tracker.stop()  # the consumer stopped early (or everything is done): end the watch
-        if ahead is not None:
-            ahead[1].unlisten(ahead[2])
-            ahead[0].close()  # what no download took is removed
+        if stop_prefetching is not None:
+            stop_prefetching()  # what no download took is removed
         # placed in time, so that the total runs to the last result; without downloads the wait ends
         # with it (reading the last outputs, as wait() counts its read); with them, they do
         last = max(last_terminal, last_ready)

@@ -85,7 +85,8 @@ def launch(
 ) -> tuple[subprocess.Popen[bytes], str, int]:
     """:func:`start` and :func:`wait_ready`; return (process, url, port). A start that fails on
     InvokeAI's VACUUM race is tried once more; any other failure stops the process and raises."""
-    for attempt in (1, 2):
+    retried = False
+    while True:
         offset = log_path.stat().st_size if log_path.exists() else 0
         proc = start(invokeai_web, root, log_path, limits)
         try:
@@ -94,11 +95,11 @@ def launch(
         except BaseException as exc:
             stop(proc.pid)
             proc.poll()
-            if attempt == 1 and isinstance(exc, SandboxError) and _VACUUM_RACE in _log_since(log_path, offset):
+            if not retried and isinstance(exc, SandboxError) and _VACUUM_RACE in _log_since(log_path, offset):
+                retried = True
                 say("InvokeAI's start-up VACUUM met a statement still in progress (after a kill?); starting again")
                 continue
             raise
-    raise AssertionError("unreachable")
 
 
 def _log_since(log_path: Path, offset: int) -> str:
